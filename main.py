@@ -1,0 +1,8 @@
+"""Cloud Functions loads ``main.py``: each deployed function's entry point is re-exported
+here under its own name."""
+
+from __future__ import annotations
+
+from functions.api import api
+
+__all__ = ["api"]

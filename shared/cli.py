@@ -1,0 +1,110 @@
+"""The ``segp`` command: serve, migrate, token, and the operations of each capability."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from werkzeug.serving import run_simple
+
+    from shared import bootstrap, logs
+    from shared.db import get_database
+    from shared.db.migrate import migrate
+    from shared.local.env import local_settings
+    from shared.local.server import build_wsgi
+    from shared.web.auth import mint
+
+    settings, _server = local_settings()
+    if args.port:
+        settings = settings.model_copy(update={"port": args.port})
+    logs.setup(settings.log_level)
+    bootstrap.configure(settings)
+    applied = migrate(get_database())
+    assert settings.jwt_secret is not None
+    url = f"http://127.0.0.1:{settings.port}"
+    print(f"SEGP serving on {url}  (functions: /api, see README for the rest)")
+    print(
+        f"database: {'embedded PostgreSQL under ' + str(settings.segp_home) if _server else 'DATABASE_URL'}"
+        f"; migrations applied now: {len(applied)}"
+    )
+    if settings.model_mode == "offline":
+        print(
+            "model: OFFLINE deterministic model (no Gemini credentials; set GEMINI_API_KEY to use Gemini)"
+        )
+    else:
+        print(f"model: Gemini {settings.gemini_model}")
+    print(f"dev token (user 'dev'): {mint('dev', settings.jwt_secret)}")
+    sys.stdout.flush()
+    try:
+        run_simple("127.0.0.1", settings.port, build_wsgi(), threaded=True, use_reloader=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        get_database().close()
+        print("SEGP stopped")
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from shared import bootstrap
+    from shared.db import get_database
+    from shared.db.migrate import migrate
+    from shared.local.env import local_settings
+
+    settings, _server = local_settings()
+    bootstrap.configure(settings)
+    applied = migrate(get_database())
+    print("\n".join(f"applied {name}" for name in applied) or "up to date")
+    get_database().close()
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from shared.local.env import local_settings
+    from shared.web.auth import mint
+
+    settings, _ = local_settings(start_database=False)
+    assert settings.jwt_secret is not None
+    print(mint(args.user, settings.jwt_secret, ttl_seconds=args.ttl))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="segp", description="SEGP: the NEXUS OS backend.")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser(
+        "serve", help="serve every function on one port, with the local stand-ins"
+    )
+    serve.add_argument("--port", type=int, help="port (default $PORT or 8080)")
+    serve.set_defaults(run=_serve)
+
+    mig = sub.add_parser("migrate", help="apply pending database migrations")
+    mig.set_defaults(run=_migrate)
+
+    tok = sub.add_parser("token", help="print a user JWT signed with this installation's secret")
+    tok.add_argument("--user", required=True, help="the user id (the token's id and sub claims)")
+    tok.add_argument("--ttl", type=int, default=30 * 24 * 3600, help="lifetime in seconds")
+    tok.set_defaults(run=_token)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from shared.errors import AppError
+
+    args = parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except AppError as exc:
+        print(f"segp: {exc.message}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""One settings object, read from the environment once and validated.
+
+Every variable of the design's configuration section is a field here, named by its
+environment variable. ``Settings.from_env`` reports every missing or invalid variable
+in one error, so a misconfigured deploy fails at start-up with the full list.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from shared.errors import ConfigError
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    # database: a URL, or Cloud SQL through the connector
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    instance_connection_name: str | None = Field(None, alias="INSTANCE_CONNECTION_NAME")
+    db_user: str | None = Field(None, alias="DB_USER")
+    db_name: str | None = Field(None, alias="DB_NAME")
+    db_pass: str | None = Field(None, alias="DB_PASS", repr=False)
+    db_iam_auth: bool | None = Field(None, alias="DB_IAM_AUTH")
+    db_ip_type: Literal["PUBLIC", "PRIVATE", "PSC"] = Field("PUBLIC", alias="DB_IP_TYPE")
+    db_pool_size: int = Field(4, ge=1, le=50, alias="DB_POOL_SIZE")
+
+    # model
+    model_provider: Literal["offline", "gemini"] | None = Field(None, alias="MODEL_PROVIDER")
+    gemini_api_key: str | None = Field(None, alias="GEMINI_API_KEY", repr=False)
+    use_vertexai: bool = Field(False, alias="GOOGLE_GENAI_USE_VERTEXAI")
+    google_cloud_project: str | None = Field(None, alias="GOOGLE_CLOUD_PROJECT")
+    google_cloud_location: str | None = Field(None, alias="GOOGLE_CLOUD_LOCATION")
+    gemini_base_url: str | None = Field(None, alias="GOOGLE_GEMINI_BASE_URL")
+    gemini_model: str = Field("gemini-2.5-flash", min_length=1, alias="GEMINI_MODEL")
+    embedding_model: str = Field("gemini-embedding-001", min_length=1, alias="EMBEDDING_MODEL")
+    model_timeout_seconds: float = Field(30.0, gt=0, le=600, alias="MODEL_TIMEOUT_SECONDS")
+    model_max_attempts: int = Field(4, ge=1, le=10, alias="MODEL_MAX_ATTEMPTS")
+
+    # auth
+    jwt_secret: str | None = Field(None, min_length=1, alias="JWT_SECRET", repr=False)
+
+    # events
+    events_topic: str = Field("segp-events", min_length=1, alias="EVENTS_TOPIC")
+    event_max_depth: int = Field(8, ge=0, le=100, alias="EVENT_MAX_DEPTH")
+
+    # scheduler
+    scheduler_project: str | None = Field(None, alias="SCHEDULER_PROJECT")
+    scheduler_location: str | None = Field(None, alias="SCHEDULER_LOCATION")
+    scheduler_job_prefix: str = Field(
+        "segp", pattern=r"^[a-zA-Z0-9_-]{1,100}$", alias="SCHEDULER_JOB_PREFIX"
+    )
+    schedule_fire_url: str | None = Field(None, alias="SCHEDULE_FIRE_URL")
+    scheduler_service_account: str | None = Field(None, alias="SCHEDULER_SERVICE_ACCOUNT")
+    scheduler_mode: Literal["mirror", "tick"] = Field("mirror", alias="SCHEDULER_MODE")
+
+    # the local shape and the HTTP frame
+    segp_home: Path = Field(_REPO_ROOT / ".segp", alias="SEGP_HOME")
+    port: int = Field(8080, ge=1, le=65535, alias="PORT")
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, alias="MAX_BODY_BYTES")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
+
+    @model_validator(mode="after")
+    def _database_is_complete(self) -> Settings:
+        if self.instance_connection_name and not self.database_url:
+            missing = [
+                n for n, v in (("DB_USER", self.db_user), ("DB_NAME", self.db_name)) if not v
+            ]
+            if missing:
+                raise ValueError(f"{', '.join(missing)} required with INSTANCE_CONNECTION_NAME")
+        if self.use_vertexai and self.model_provider != "offline":
+            missing = [
+                n
+                for n, v in (
+                    ("GOOGLE_CLOUD_PROJECT", self.google_cloud_project),
+                    ("GOOGLE_CLOUD_LOCATION", self.google_cloud_location),
+                )
+                if not v
+            ]
+            if missing:
+                raise ValueError(f"{', '.join(missing)} required with GOOGLE_GENAI_USE_VERTEXAI")
+        if self.model_provider == "gemini" and not (self.gemini_api_key or self.use_vertexai):
+            raise ValueError(
+                "MODEL_PROVIDER=gemini needs GEMINI_API_KEY or GOOGLE_GENAI_USE_VERTEXAI"
+            )
+        return self
+
+    @property
+    def model_mode(self) -> Literal["offline", "gemini"]:
+        if self.model_provider:
+            return self.model_provider
+        return "gemini" if (self.gemini_api_key or self.use_vertexai) else "offline"
+
+    @property
+    def uses_cloud_sql(self) -> bool:
+        return bool(self.instance_connection_name) and not self.database_url
+
+    @property
+    def iam_auth(self) -> bool:
+        return self.db_iam_auth if self.db_iam_auth is not None else not self.db_pass
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, local: bool = False) -> Settings:
+        """Read and validate. Outside the local shape, a database and ``JWT_SECRET`` are
+        required; locally the embedded database and a generated secret stand in."""
+        source = dict(os.environ if env is None else env)
+        values = {k: v for k, v in source.items() if v != "" and k in _ALIASES}
+        try:
+            settings = cls.model_validate(values)
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc)) from None
+        if not local:
+            problems = []
+            if not settings.database_url and not settings.instance_connection_name:
+                problems.append("DATABASE_URL: missing (or set INSTANCE_CONNECTION_NAME)")
+            if not settings.jwt_secret:
+                problems.append("JWT_SECRET: missing")
+            if problems:
+                raise ConfigError("invalid configuration: " + "; ".join(problems))
+        return settings
+
+
+_ALIASES = {f.alias for f in Settings.model_fields.values() if f.alias}
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "configuration"
+        parts.append(f"{where}: {err['msg']}")
+    return "invalid configuration: " + "; ".join(parts)
+
+
+_configured: Settings | None = None
+
+
+def configure(settings: Settings) -> None:
+    """Install the settings the process runs with (the local server and tests do)."""
+    global _configured
+    _configured = settings
+    get_settings.cache_clear()
+
+
+@cache
+def get_settings() -> Settings:
+    return _configured if _configured is not None else Settings.from_env()

@@ -1,0 +1,148 @@
+"""Database access: a small per-instance pool of pg8000 DB-API connections, each with
+the pgvector adapters, and transactions as context managers that return rows as dicts.
+
+Nothing connects at import: the pool opens a connection on first use and keeps it
+while the instance is warm. Driver errors leave this module as the project's errors:
+a lost or refused connection is ``Retryable`` (the caller answers non-2xx so the
+delivery is retried)."""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import cache
+from typing import Any
+
+from shared.config import Settings, get_settings
+from shared.db.connect import Connect, connector_for
+from shared.db.vector import register
+from shared.errors import Retryable
+
+Row = dict[str, Any]
+
+_CONNECTION_LOST = {"57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004"}
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    import pg8000.dbapi
+
+    if isinstance(exc, pg8000.dbapi.InterfaceError | OSError | ConnectionError):
+        return True
+    args = exc.args[0] if exc.args else None
+    return isinstance(args, dict) and args.get("C") in _CONNECTION_LOST
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a driver error (``23505`` for a unique violation), if any."""
+    args = exc.args[0] if exc.args else None
+    return args.get("C") if isinstance(args, dict) else None
+
+
+class Tx:
+    """One transaction's cursor. SQL uses ``%s`` placeholders, always parameterised."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cur = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self._cur.execute(sql, tuple(params))
+        return int(self._cur.rowcount)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cur.executemany(sql, [tuple(r) for r in rows])
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        self._cur.execute(sql, tuple(params))
+        if self._cur.description is None:
+            return []
+        names = [d[0] for d in self._cur.description]
+        return [dict(zip(names, row, strict=True)) for row in self._cur.fetchall()]
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        rows = self.all(sql, params)
+        return rows[0] if rows else None
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        self._cur.execute(sql, tuple(params))
+        row = self._cur.fetchone()
+        return row[0] if row else None
+
+
+class Database:
+    """A bounded pool over a connection factory."""
+
+    def __init__(self, connect: Connect, size: int = 4) -> None:
+        self._connect = connect
+        self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(size)
+
+    def _checkout(self) -> Any:
+        if not self._slots.acquire(timeout=30):
+            raise Retryable("database: no connection free in the pool")
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        try:
+            conn = self._connect()
+            register(conn)
+            return conn
+        except Exception as exc:
+            self._slots.release()
+            raise Retryable(f"database unavailable: {type(exc).__name__}") from exc
+
+    def _checkin(self, conn: Any, broken: bool) -> None:
+        if broken:
+            with contextlib.suppress(Exception):  # discarded anyway
+                conn.close()
+        else:
+            self._idle.put(conn)
+        self._slots.release()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """Commit when the block ends, roll back when it raises."""
+        conn = self._checkout()
+        broken = False
+        cur = conn.cursor()
+        try:
+            yield Tx(cur)
+            conn.commit()
+        except BaseException as exc:
+            broken = _is_connection_error(exc)
+            if not broken:
+                try:
+                    conn.rollback()
+                except Exception:
+                    broken = True
+            if broken and not isinstance(exc, Retryable):
+                raise Retryable(f"database connection lost: {type(exc).__name__}") from exc
+            raise
+        finally:
+            try:
+                cur.close()
+            except Exception:
+                broken = True
+            self._checkin(conn, broken)
+
+    def close(self) -> None:
+        while True:
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            with contextlib.suppress(Exception):  # closing on shutdown
+                conn.close()
+
+
+def database_for(settings: Settings) -> Database:
+    return Database(connector_for(settings), settings.db_pool_size)
+
+
+@cache
+def get_database() -> Database:
+    """The instance's pool, created on first use and reused while warm."""
+    return database_for(get_settings())

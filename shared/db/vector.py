@@ -1,0 +1,34 @@
+"""pgvector values on a pg8000 DB-API connection.
+
+``pgvector.pg8000.register_vector`` supports only ``pg8000.native`` connections, and the
+Cloud SQL connector hands out DB-API ones, so the adapters are registered here by hand:
+``Vector`` goes out as text, and columns of type ``vector`` come back as tuples of floats.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pgvector import Vector
+
+
+def _parse(text: str) -> tuple[float, ...]:
+    return tuple(float(x) for x in text[1:-1].split(",")) if len(text) > 2 else ()
+
+
+def register(conn: Any) -> None:
+    """Adapt ``Vector`` out and ``vector`` in, when the extension is installed."""
+    conn.register_out_adapter(Vector, Vector.to_text)
+    cur = conn.cursor()
+    try:
+        cur.execute("SELECT oid FROM pg_type WHERE oid = to_regtype('vector')")
+        row = cur.fetchone()
+    finally:
+        cur.close()
+    conn.commit()
+    if row and row[0]:
+        conn.register_in_adapter(row[0], _parse)
+
+
+def to_vector(values: Any) -> Vector:
+    return values if isinstance(values, Vector) else Vector(list(values))

@@ -1,0 +1,34 @@
+"""Settings for the local shape: the embedded database when no ``DATABASE_URL`` is set,
+and a JWT secret generated once and kept under ``$SEGP_HOME``."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from shared.config import Settings
+
+
+def jwt_secret(home: Path) -> str:
+    path = home / "jwt_secret"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def local_settings(*, start_database: bool = True) -> tuple[Settings, Any]:
+    """The local settings, and the embedded server's handle (``None`` when not used)."""
+    settings = Settings.from_env(local=True)
+    updates: dict[str, Any] = {}
+    server = None
+    if not settings.jwt_secret:
+        updates["jwt_secret"] = jwt_secret(settings.segp_home)
+    if start_database and not settings.database_url and not settings.instance_connection_name:
+        from shared.local import postgres
+
+        server = postgres.start(settings.segp_home)
+        updates["database_url"] = postgres.database_url(server)
+    return settings.model_copy(update=updates), server

@@ -1,0 +1,14 @@
+"""The ``api`` function's application: every capability's routes in one table."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from shared.web.router import Api
+
+
+@cache
+def api_app() -> Api:
+    from shared.web import system
+
+    return Api([system.router])

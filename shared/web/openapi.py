@@ -1,0 +1,104 @@
+"""The OpenAPI 3 document, generated from the route table: each route carries its
+summary, body model, query parameters and response schema."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel
+
+from shared.web.router import Route
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {"error": {"type": "string"}},
+    "required": ["error"],
+}
+_REASONS = {
+    400: "Bad input",
+    401: "Missing or invalid token",
+    404: "Not found",
+    409: "Conflict",
+    413: "Body too large",
+    422: "Invalid values",
+    429: "Too many requests",
+    503: "A dependency is unavailable; retry later",
+}
+_PARAM = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_]+)>")
+
+
+def _schema(model: type[BaseModel] | dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(model, dict):
+        return model
+    schema = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+    for name, definition in schema.pop("$defs", {}).items():
+        components[name] = definition
+    components[model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": route.summary,
+        "operationId": route.handler.__name__,
+        "tags": [route.tag],
+    }
+    params = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in _PARAM.findall(route.path)
+    ]
+    params += [
+        {"name": name, "in": "query", "required": False, "schema": schema}
+        for name, schema in route.query.items()
+    ]
+    if params:
+        op["parameters"] = params
+    codes = set(route.errors) | {400, 404, 503}
+    if route.auth:
+        codes.add(401)
+        op["security"] = [{"bearer": []}]
+    else:
+        op["security"] = []
+    if route.body is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _schema(route.body, components)}},
+        }
+        codes |= {413, 422}
+    responses: dict[str, Any] = {
+        str(route.status): {
+            "description": "Success",
+            "content": {"application/json": {"schema": _schema(route.response, components)}},
+        }
+    }
+    for code in sorted(codes):
+        responses[str(code)] = {
+            "description": _REASONS.get(code, "Error"),
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+    op["responses"] = responses
+    return op
+
+
+def document(routes: list[Route]) -> dict[str, Any]:
+    components: dict[str, Any] = {"Error": ERROR_SCHEMA}
+    paths: dict[str, Any] = {}
+    for route in routes:
+        path = _PARAM.sub(r"{\1}", route.path)
+        paths.setdefault(path, {})[route.method.lower()] = operation(route, components)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "SEGP API",
+            "version": "0.1.0",
+            "description": "The Self-Evolving Growth Protocol behind NEXUS OS.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+        },
+    }

@@ -1,0 +1,198 @@
+"""The api function's frame: auth, bodies, errors, health, unknown routes."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+import jwt
+import pytest
+from flask import Flask
+from pydantic import BaseModel, Field
+
+from shared.errors import Conflict, RateLimited
+from shared.web.router import Api, Ctx, Router
+from tests.conftest import JWT_SECRET, auth
+
+
+def test_health_needs_no_token_and_checks_the_database(api: Any) -> None:
+    res = api.get("/api/health")
+    assert res.status_code == 200
+    assert res.get_json() == {"status": "ok", "database": "ok", "model": "offline"}
+
+
+def test_an_unknown_route_is_a_json_404(api: Any) -> None:
+    res = api.get("/api/no/such/route", headers=auth("alice"))
+    assert res.status_code == 404
+    assert "error" in res.get_json()
+
+
+def test_the_path_without_the_api_prefix_reaches_the_same_route(api: Any) -> None:
+    # Cloud Functions strips the function name from cloudfunctions.net URLs.
+    assert api.get("/health").status_code == 200
+
+
+# A small router exercising the frame on its own terms.
+class Echo(BaseModel):
+    name: str = Field(min_length=1, max_length=20)
+    count: int = Field(1, ge=1)
+
+
+probe = Router()
+
+
+@probe.route("POST", "/api/probe/echo", summary="echo", body=Echo)
+def echo(ctx: Ctx) -> dict[str, Any]:
+    return {"user": ctx.user_id, "name": ctx.body.name, "count": ctx.body.count}
+
+
+@probe.route("POST", "/api/probe/conflict", summary="conflict")
+def conflict(ctx: Ctx) -> None:
+    raise Conflict("already there")
+
+
+@probe.route("POST", "/api/probe/busy", summary="busy")
+def busy(ctx: Ctx) -> None:
+    raise RateLimited("slow down", retry_after=2.5)
+
+
+@probe.route("POST", "/api/probe/bug", summary="bug")
+def bug(ctx: Ctx) -> None:
+    raise KeyError("secret-internal-detail")
+
+
+@pytest.fixture(scope="module")
+def frame(settings: Any) -> Any:
+    app = Flask("probe")
+    handler = Api([probe])
+    app.add_url_rule(
+        "/<path:p>",
+        "all",
+        lambda p: handler(__import__("flask").request),
+        methods=["GET", "POST", "PUT", "DELETE"],
+    )
+    return app.test_client()
+
+
+def token(claims: dict[str, Any], secret: str = JWT_SECRET, alg: str = "HS256") -> str:
+    return jwt.encode(claims, secret, algorithm=alg)
+
+
+def post(frame: Any, path: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+    return frame.post(path, headers=headers if headers is not None else auth("alice"), **kw)
+
+
+def test_a_valid_token_names_the_user_by_id_claim(frame: Any) -> None:
+    res = post(
+        frame,
+        "/api/probe/echo",
+        json={"name": "x"},
+        headers={"Authorization": f"Bearer {token({'id': 'u-7'})}"},
+    )
+    assert res.status_code == 200 and res.get_json()["user"] == "u-7"
+
+
+def test_the_sub_claim_is_used_when_there_is_no_id(frame: Any) -> None:
+    res = post(
+        frame,
+        "/api/probe/echo",
+        json={"name": "x"},
+        headers={"Authorization": f"Bearer {token({'sub': 'u-8'})}"},
+    )
+    assert res.get_json()["user"] == "u-8"
+
+
+def _none_alg_token() -> str:
+    def b64(d: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+
+    return f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64({'id': 'mallory'})}."
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "Basic abc",
+        "Bearer ",
+        "Bearer not.a.jwt",
+        f"Bearer {token({'id': 'u1', 'exp': int(time.time()) - 60})}",
+        f"Bearer {token({'id': 'u1'}, secret='wrong-secret-0123456789abcdef01234')}",
+        f"Bearer {_none_alg_token()}",
+        f"Bearer {token({'id': 'u1'}, alg='HS512')}",
+        f"Bearer {token({'role': 'admin'})}",
+    ],
+    ids=[
+        "missing",
+        "basic",
+        "empty",
+        "malformed",
+        "expired",
+        "wrong-signature",
+        "alg-none",
+        "other-alg",
+        "no-user",
+    ],
+)
+def test_bad_tokens_are_401_with_an_error(frame: Any, header: str | None) -> None:
+    headers = {"Authorization": header} if header is not None else {}
+    res = post(frame, "/api/probe/echo", json={"name": "x"}, headers=headers)
+    assert res.status_code == 401
+    assert isinstance(res.get_json()["error"], str)
+
+
+def test_a_tampered_token_is_refused(frame: Any) -> None:
+    good = token({"id": "alice"})
+    head, _payload, sig = good.split(".")
+    forged = base64.urlsafe_b64encode(json.dumps({"id": "bob"}).encode()).rstrip(b"=").decode()
+    res = post(
+        frame,
+        "/api/probe/echo",
+        json={"name": "x"},
+        headers={"Authorization": f"Bearer {head}.{forged}.{sig}"},
+    )
+    assert res.status_code == 401
+
+
+def test_a_body_over_the_limit_is_413(frame: Any, settings: Any) -> None:
+    big = json.dumps({"name": "x", "pad": "a" * settings.max_body_bytes})
+    res = post(frame, "/api/probe/echo", data=big, content_type="application/json")
+    assert res.status_code == 413 and "error" in res.get_json()
+
+
+def test_a_body_that_is_not_json_is_400(frame: Any) -> None:
+    res = post(frame, "/api/probe/echo", data="{nope", content_type="application/json")
+    assert res.status_code == 400 and "JSON" in res.get_json()["error"]
+
+
+def test_a_body_that_is_not_an_object_is_400(frame: Any) -> None:
+    res = post(frame, "/api/probe/echo", json=[1, 2])
+    assert res.status_code == 400
+
+
+def test_invalid_values_are_422_naming_the_field(frame: Any) -> None:
+    res = post(frame, "/api/probe/echo", json={"name": "", "count": 0})
+    assert res.status_code == 422
+    error = res.get_json()["error"]
+    assert "name" in error and "count" in error
+
+
+def test_errors_map_to_their_status_codes(frame: Any) -> None:
+    assert post(frame, "/api/probe/conflict").status_code == 409
+    busy = post(frame, "/api/probe/busy")
+    assert busy.status_code == 429 and busy.headers["Retry-After"] == "3"
+
+
+def test_an_unexpected_error_is_a_500_that_reveals_nothing(frame: Any) -> None:
+    res = post(frame, "/api/probe/bug")
+    assert res.status_code == 500
+    assert res.get_json() == {"error": "internal error"}
+
+
+def test_every_response_carries_a_request_id(frame: Any) -> None:
+    res = post(
+        frame, "/api/probe/echo", json={"name": "x"}, headers={**auth("a"), "X-Request-Id": "r-1"}
+    )
+    assert res.headers["X-Request-Id"] == "r-1"
