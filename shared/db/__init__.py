@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
@@ -46,6 +46,8 @@ class Tx:
 
     def __init__(self, cursor: Any) -> None:
         self._cur = cursor
+        self.after_commit: list[Callable[[], None]] = []
+        self.state: dict[str, Any] = {}  # per-transaction data of the layers above
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         self._cur.execute(sql, tuple(params))
@@ -104,12 +106,14 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        """Commit when the block ends, roll back when it raises."""
+        """Commit when the block ends, roll back when it raises. Callbacks a block adds
+        to ``tx.after_commit`` run once the commit succeeded (e.g. publish an event)."""
         conn = self._checkout()
         broken = False
         cur = conn.cursor()
+        tx = Tx(cur)
         try:
-            yield Tx(cur)
+            yield tx
             conn.commit()
         except BaseException as exc:
             broken = _is_connection_error(exc)
@@ -127,6 +131,8 @@ class Database:
             except Exception:
                 broken = True
             self._checkin(conn, broken)
+        for callback in tx.after_commit:
+            callback()
 
     def close(self) -> None:
         while True:

@@ -1,0 +1,62 @@
+"""The deterministic offline model, used when no Gemini credentials are configured.
+
+Embeddings are feature hashing of normalised word unigrams and bigrams into 768
+dimensions, L2-normalised, so texts that share words are close."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import math
+import re
+
+from shared.model.port import DIMENSIONS, ModelFailure, Result, T, TaskType, Usage
+
+OFFLINE_EMBEDDING_MODEL = "offline-hash-768"
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _bucket(feature: str) -> tuple[int, float]:
+    digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+    value = int.from_bytes(digest, "big")
+    return value % DIMENSIONS, (1.0 if (value >> 63) & 1 else -1.0)
+
+
+def hash_embedding(text: str) -> list[float]:
+    vec = [0.0] * DIMENSIONS
+    tokens = words(text)
+    features = tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+    for feature in features:
+        index, sign = _bucket(feature)
+        vec[index] += sign
+    norm = math.sqrt(sum(v * v for v in vec))
+    if norm == 0:
+        vec[0] = 1.0
+        return vec
+    return [v / norm for v in vec]
+
+
+class OfflineModel:
+    name = "offline"
+    embedding_model = OFFLINE_EMBEDDING_MODEL
+
+    def generate_structured(
+        self, prompt: str, schema: type[T], *, system: str | None = None
+    ) -> Result[T]:
+        raise ModelFailure(
+            f"the offline model has no heuristic for {schema.__name__}",
+            kind="permanent",
+            usage=Usage(calls=1),
+        )
+
+    def generate_text(self, prompt: str, *, system: str | None = None) -> Result[str]:
+        return Result(prompt.strip(), Usage(calls=1))
+
+    def embed(
+        self, texts: list[str], task_type: TaskType = "RETRIEVAL_DOCUMENT"
+    ) -> Result[list[list[float]]]:
+        return Result([hash_embedding(t) for t in texts], Usage(calls=1 if texts else 0))
