@@ -9,11 +9,34 @@ import hashlib
 import itertools
 import math
 import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import BaseModel
 
 from shared.model.port import DIMENSIONS, ModelFailure, Result, T, TaskType, Usage
 
 OFFLINE_EMBEDDING_MODEL = "offline-hash-768"
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+Heuristic = Callable[[str, Mapping[str, Any]], BaseModel]
+_heuristics: dict[type[BaseModel], Heuristic] = {}
+
+
+def heuristic(
+    schema: type[T],
+) -> Callable[[Callable[[str, Mapping[str, Any]], T]], Callable[[str, Mapping[str, Any]], T]]:
+    """Register the offline answer for ``schema``: a function of (prompt, data) that
+    states its rubric. Capabilities register theirs beside the schema they define."""
+
+    def register(
+        fn: Callable[[str, Mapping[str, Any]], T],
+    ) -> Callable[[str, Mapping[str, Any]], T]:
+        _heuristics[schema] = fn
+        return fn
+
+    return register
 
 
 def words(text: str) -> list[str]:
@@ -45,13 +68,21 @@ class OfflineModel:
     embedding_model = OFFLINE_EMBEDDING_MODEL
 
     def generate_structured(
-        self, prompt: str, schema: type[T], *, system: str | None = None
+        self,
+        prompt: str,
+        schema: type[T],
+        *,
+        system: str | None = None,
+        data: Mapping[str, Any] | None = None,
     ) -> Result[T]:
-        raise ModelFailure(
-            f"the offline model has no heuristic for {schema.__name__}",
-            kind="permanent",
-            usage=Usage(calls=1),
-        )
+        answer = _heuristics.get(schema)
+        if answer is None:
+            raise ModelFailure(
+                f"the offline model has no heuristic for {schema.__name__}",
+                kind="permanent",
+                usage=Usage(calls=1),
+            )
+        return Result(schema.model_validate(answer(prompt, data or {})), Usage(calls=1))
 
     def generate_text(self, prompt: str, *, system: str | None = None) -> Result[str]:
         return Result(prompt.strip(), Usage(calls=1))

@@ -6,8 +6,9 @@ reports its ``Usage`` so callers can account for cost."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Generic, Literal, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -64,8 +65,17 @@ class Model(Protocol):
     embedding_model: str
 
     def generate_structured(
-        self, prompt: str, schema: type[T], *, system: str | None = None
-    ) -> Result[T]: ...
+        self,
+        prompt: str,
+        schema: type[T],
+        *,
+        system: str | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> Result[T]:
+        """``data`` is the structured input the prompt was written from. Gemini reads the
+        prompt; the offline model answers from ``data`` with the heuristic registered
+        for ``schema`` (``shared.model.offline.heuristic``)."""
+        ...
 
     def generate_text(self, prompt: str, *, system: str | None = None) -> Result[str]: ...
 
