@@ -1,0 +1,1 @@
+"""The agents: a small interface, a registry of the NEXUS agents, and entry-point loading."""

@@ -1,0 +1,37 @@
+"""The agent interface: ``execute(task) -> result``.
+
+A task carries the user, the action, the step's rendered payload and the memory
+context built for it; a result is a JSON object plus whether it succeeded and what
+the model calls cost. Agents never raise for a model failure: they answer
+``success=False`` with the error, so one failing step cannot break a run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from shared.model.port import Usage
+
+
+@dataclass
+class AgentTask:
+    user_id: str
+    action: str
+    payload: dict[str, Any]
+    context: str = ""
+
+
+@dataclass
+class AgentResult:
+    success: bool
+    output: dict[str, Any]
+    error: str | None = None
+    usage: Usage = field(default_factory=Usage)
+
+
+class Agent(Protocol):
+    id: str
+    description: str
+    actions: frozenset[str]
+
+    def execute(self, task: AgentTask) -> AgentResult: ...
