@@ -94,9 +94,9 @@ def offline_analysis(prompt: str, data: Mapping[str, Any]) -> ImprovementAnalysi
     unthemed = list(commented)
     for keys, instruction in THEMES:
         support = [f for f in commented if keys & set(words(str(f["comment"])))]
+        unthemed = [f for f in unthemed if f not in support]
         if not support or instruction in existing:
             continue
-        unthemed = [f for f in unthemed if f not in support]
         themed.append(
             ProposedImprovement(
                 improvement=instruction,
