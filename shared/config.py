@@ -62,6 +62,17 @@ class Settings(BaseModel):
     scheduler_service_account: str | None = Field(None, alias="SCHEDULER_SERVICE_ACCOUNT")
     scheduler_mode: Literal["mirror", "tick"] = Field("mirror", alias="SCHEDULER_MODE")
 
+    # self-improvement
+    improve_dedupe_threshold: float = Field(0.9, gt=0, le=1, alias="IMPROVE_DEDUPE_THRESHOLD")
+    improve_auto_activate_confidence: float = Field(
+        0.9, ge=0, le=1, alias="IMPROVE_AUTO_ACTIVATE_CONFIDENCE"
+    )
+    improve_analysis_days: int = Field(30, ge=1, le=365, alias="IMPROVE_ANALYSIS_DAYS")
+    improve_experiment_alpha: float = Field(0.05, gt=0, lt=1, alias="IMPROVE_EXPERIMENT_ALPHA")
+    improve_experiment_max_samples: int = Field(
+        1000, ge=2, le=1_000_000, alias="IMPROVE_EXPERIMENT_MAX_SAMPLES"
+    )
+
     # the local shape and the HTTP frame
     segp_home: Path = Field(_REPO_ROOT / ".segp", alias="SEGP_HOME")
     port: int = Field(8080, ge=1, le=65535, alias="PORT")

@@ -9,6 +9,7 @@ from shared.web.router import Api
 
 @cache
 def api_app() -> Api:
+    from shared.improve import routes as improve
     from shared.web import system
 
-    return Api([system.router])
+    return Api([system.router, improve.router])

@@ -1,0 +1,1 @@
+"""Self-improvement: feedback, metrics, learned improvements and A/B experiments."""

@@ -1,0 +1,165 @@
+"""The ``/api/improve/...`` routes: thin handlers over the self-improvement services."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from shared.errors import Invalid, NotFound
+from shared.improve import analysis, experiments, feedback, service, stats
+from shared.improve.schemas import (
+    AGENT_ID_PATTERN,
+    EXPERIMENT_ROW,
+    FEEDBACK_ROW,
+    IMPROVEMENT_ROW,
+    METRIC_ROW,
+    ExperimentIn,
+    FeedbackIn,
+    MetricIn,
+    success,
+)
+from shared.web.router import Ctx, Router
+
+router = Router()
+TAG = "improve"
+_AGENT = re.compile(AGENT_ID_PATTERN)
+_STATUSES = ("active", "proposed", "rejected", "all")
+
+
+def _agent(ctx: Ctx) -> str:
+    agent_id = str(ctx.params["agentId"])
+    if not _AGENT.match(agent_id):
+        raise NotFound("agent not found")
+    return agent_id
+
+
+@router.route(
+    "POST",
+    "/api/improve/feedback",
+    summary="Rate an agent's output (1..5); emits feedback.received",
+    body=FeedbackIn,
+    response=success("feedback", FEEDBACK_ROW),
+    status=201,
+    tag=TAG,
+)
+def improve_feedback(ctx: Ctx) -> dict[str, Any]:
+    return feedback.record_feedback(ctx.user_id, ctx.body)
+
+
+@router.route(
+    "POST",
+    "/api/improve/metric",
+    summary="Record a named metric value for an agent",
+    body=MetricIn,
+    response=success("metric", METRIC_ROW),
+    status=201,
+    tag=TAG,
+)
+def improve_metric(ctx: Ctx) -> dict[str, Any]:
+    return feedback.record_metric(ctx.user_id, ctx.body)
+
+
+@router.route(
+    "GET",
+    "/api/improve/stats/<agentId>",
+    summary="Ratings, metrics, run success rate and Evolver figures of an agent",
+    tag=TAG,
+)
+def improve_stats(ctx: Ctx) -> dict[str, Any]:
+    return stats.agent_stats(ctx.user_id, _agent(ctx))
+
+
+@router.route(
+    "GET",
+    "/api/improve/analyze/<agentId>",
+    summary="Propose improvements from recent low-rated feedback and evolution logs",
+    response={
+        "type": "object",
+        "properties": {
+            "agentId": {"type": "string"},
+            "proposals": {"type": "array", "items": IMPROVEMENT_ROW},
+            "duplicates": {"type": "array", "items": {"type": "object"}},
+            "note": {"type": ["string", "null"]},
+            "usage": {"type": "object"},
+        },
+        "required": ["agentId", "proposals"],
+    },
+    tag=TAG,
+)
+def improve_analyze(ctx: Ctx) -> dict[str, Any]:
+    return analysis.analyze(ctx.user_id, _agent(ctx))
+
+
+@router.route(
+    "GET",
+    "/api/improve/improvements/<agentId>",
+    summary="An agent's improvements: the active ones unless ?status= says otherwise",
+    query={"status": {"type": "string", "enum": list(_STATUSES)}},
+    response={"type": "array", "items": IMPROVEMENT_ROW},
+    tag=TAG,
+)
+def improve_improvements(ctx: Ctx) -> list[dict[str, Any]]:
+    status = ctx.query.get("status", "active")
+    if status not in _STATUSES:
+        raise Invalid(f"status: must be one of {', '.join(_STATUSES)}")
+    return service.list_improvements(ctx.user_id, _agent(ctx), status)
+
+
+@router.route(
+    "POST",
+    "/api/improve/improvements/<id>/accept",
+    summary="Accept an improvement: the Evolver uses it from now on",
+    response=success("improvement", IMPROVEMENT_ROW),
+    tag=TAG,
+)
+def improve_accept(ctx: Ctx) -> dict[str, Any]:
+    return {"success": True, "improvement": service.decide(ctx.user_id, ctx.params["id"], "active")}
+
+
+@router.route(
+    "POST",
+    "/api/improve/improvements/<id>/reject",
+    summary="Reject an improvement: it is not used and not proposed again",
+    response=success("improvement", IMPROVEMENT_ROW),
+    tag=TAG,
+)
+def improve_reject(ctx: Ctx) -> dict[str, Any]:
+    row = service.decide(ctx.user_id, ctx.params["id"], "rejected")
+    return {"success": True, "improvement": row}
+
+
+@router.route(
+    "POST",
+    "/api/improve/experiment",
+    summary="Start an A/B experiment over an agent's Evolver settings or instruction",
+    body=ExperimentIn,
+    response=success("experiment", EXPERIMENT_ROW),
+    status=201,
+    errors=(409,),
+    tag=TAG,
+)
+def improve_experiment_create(ctx: Ctx) -> dict[str, Any]:
+    return {"success": True, "experiment": experiments.create(ctx.user_id, ctx.body)}
+
+
+@router.route(
+    "GET",
+    "/api/improve/experiment/<id>",
+    summary="An experiment's status and per-variant results with the significance test",
+    response=EXPERIMENT_ROW,
+    tag=TAG,
+)
+def improve_experiment_show(ctx: Ctx) -> dict[str, Any]:
+    return experiments.show(ctx.user_id, ctx.params["id"])
+
+
+@router.route(
+    "POST",
+    "/api/improve/experiment/<id>/stop",
+    summary="Stop a running experiment, keeping its results as they stand",
+    response=success("experiment", EXPERIMENT_ROW),
+    errors=(409,),
+    tag=TAG,
+)
+def improve_experiment_stop(ctx: Ctx) -> dict[str, Any]:
+    return {"success": True, "experiment": experiments.stop(ctx.user_id, ctx.params["id"])}
