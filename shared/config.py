@@ -62,6 +62,11 @@ class Settings(BaseModel):
     scheduler_service_account: str | None = Field(None, alias="SCHEDULER_SERVICE_ACCOUNT")
     scheduler_mode: Literal["mirror", "tick"] = Field("mirror", alias="SCHEDULER_MODE")
 
+    # treasury: the Stripe webhook endpoint's signing secret (required by treasury-webhook)
+    stripe_webhook_secret: str | None = Field(
+        None, min_length=1, alias="STRIPE_WEBHOOK_SECRET", repr=False
+    )
+
     # the local shape and the HTTP frame
     segp_home: Path = Field(_REPO_ROOT / ".segp", alias="SEGP_HOME")
     port: int = Field(8080, ge=1, le=65535, alias="PORT")

@@ -9,6 +9,7 @@ from shared.web.router import Api
 
 @cache
 def api_app() -> Api:
+    from shared.treasury import routes as treasury
     from shared.web import system
 
-    return Api([system.router])
+    return Api([system.router, treasury.router])
