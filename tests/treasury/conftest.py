@@ -3,6 +3,7 @@ and readers of what a delivery left in the database."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -64,3 +65,17 @@ def net(db: Database, user_id: str, currency: str = "usd") -> int:
                 (user_id, currency),
             )
         )
+
+
+def wait_for_lock_waiter(db: Database, deadline_s: float = 20) -> bool:
+    """Whether some session of this database comes to wait on a row or key lock."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        with db.transaction() as tx:
+            if tx.scalar(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ):
+                return True
+        time.sleep(0.02)
+    return False

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
 
 from shared.db import Database
 from shared.treasury import service
-from tests.treasury.conftest import events_of, ledger_rows, net, stripe_event
+from tests.treasury.conftest import (
+    events_of,
+    ledger_rows,
+    net,
+    stripe_event,
+    wait_for_lock_waiter,
+)
 from tests.treasury.stripe_payloads import (
     charge_refunded,
     checkout_completed,
@@ -58,19 +63,6 @@ def test_a_replayed_event_changes_nothing(webhook: Any, db: Database, user: str)
     assert len(events_of(db, user, "revenue.received")) == 1
 
 
-def _wait_for_lock_waiter(db: Database, deadline_s: float = 20) -> bool:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        with db.transaction() as tx:
-            if tx.scalar(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            ):
-                return True
-        time.sleep(0.02)
-    return False
-
-
 def test_a_concurrent_redelivery_waits_for_the_first_and_records_nothing(
     webhook: Any, db: Database, user: str
 ) -> None:
@@ -80,7 +72,7 @@ def test_a_concurrent_redelivery_waits_for_the_first_and_records_nothing(
     with db.transaction() as tx:  # the first delivery, still in flight
         first = service.process(tx, evt["id"], evt["type"], evt)
         thread.start()
-        assert _wait_for_lock_waiter(db), "the second delivery did not wait for the first"
+        assert wait_for_lock_waiter(db), "the second delivery did not wait for the first"
     thread.join(timeout=30)
     assert first.status == "recorded"
     assert second["res"].status_code == 200
