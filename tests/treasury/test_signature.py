@@ -94,3 +94,17 @@ def test_without_a_configured_secret_deliveries_are_refused_for_retry(
     finally:
         bootstrap.configure(settings)
     assert stripe_event(db, evt["id"]) is None
+
+
+def test_the_local_server_serves_the_webhook_at_its_path(db: Database, user: str) -> None:
+    from werkzeug.test import Client
+
+    from shared.local.server import build_wsgi
+
+    body, header = signed(invoice_paid(300, user=user))
+    res = Client(build_wsgi()).post(
+        "/treasury-webhook", data=body, headers={"Stripe-Signature": header}
+    )
+    assert res.status_code == 200
+    assert res.get_json()["status"] == "recorded"
+    assert [r["amount_minor"] for r in ledger_rows(db, user)] == [300]
