@@ -4,5 +4,6 @@ here under its own name."""
 from __future__ import annotations
 
 from functions.api import api
+from functions.treasury_webhook import treasury_webhook
 
-__all__ = ["api"]
+__all__ = ["api", "treasury_webhook"]

@@ -91,6 +91,10 @@ def parser() -> argparse.ArgumentParser:
     tok.add_argument("--user", required=True, help="the user id (the token's id and sub claims)")
     tok.add_argument("--ttl", type=int, default=30 * 24 * 3600, help="lifetime in seconds")
     tok.set_defaults(run=_token)
+
+    from shared.treasury.cli import add_commands as treasury_commands
+
+    treasury_commands(sub)
     return top
 
 

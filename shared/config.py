@@ -73,6 +73,11 @@ class Settings(BaseModel):
         1000, ge=2, le=1_000_000, alias="IMPROVE_EXPERIMENT_MAX_SAMPLES"
     )
 
+    # treasury: the Stripe webhook endpoint's signing secret (required by treasury-webhook)
+    stripe_webhook_secret: str | None = Field(
+        None, min_length=1, alias="STRIPE_WEBHOOK_SECRET", repr=False
+    )
+
     # the local shape and the HTTP frame
     segp_home: Path = Field(_REPO_ROOT / ".segp", alias="SEGP_HOME")
     port: int = Field(8080, ge=1, le=65535, alias="PORT")

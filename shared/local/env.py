@@ -1,5 +1,6 @@
 """Settings for the local shape: the embedded database when no ``DATABASE_URL`` is set,
-and a JWT secret generated once and kept under ``$SEGP_HOME``."""
+and a JWT secret (and a Stripe webhook signing secret) generated once and kept under
+``$SEGP_HOME``."""
 
 from __future__ import annotations
 
@@ -19,6 +20,17 @@ def jwt_secret(home: Path) -> str:
     return path.read_text().strip()
 
 
+def stripe_webhook_secret(home: Path) -> str:
+    """A signing secret for the local ``/treasury-webhook``, so signed test payloads
+    (``segp treasury sign``) verify without a Stripe account."""
+    path = home / "stripe_webhook_secret"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text("whsec_" + secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
 def local_settings(*, start_database: bool = True) -> tuple[Settings, Any]:
     """The local settings, and the embedded server's handle (``None`` when not used)."""
     settings = Settings.from_env(local=True)
@@ -26,6 +38,8 @@ def local_settings(*, start_database: bool = True) -> tuple[Settings, Any]:
     server = None
     if not settings.jwt_secret:
         updates["jwt_secret"] = jwt_secret(settings.segp_home)
+    if not settings.stripe_webhook_secret:
+        updates["stripe_webhook_secret"] = stripe_webhook_secret(settings.segp_home)
     if start_database and not settings.database_url and not settings.instance_connection_name:
         from shared.local import postgres
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 from functools import cache
 
 from shared.web.router import Api
 
+# Each module defines ``router``; one line per capability.
+ROUTE_MODULES = [
+    "shared.web.system",
+    "shared.improve.routes",
+    "shared.treasury.routes",
+]
+
 
 @cache
 def api_app() -> Api:
-    from shared.improve import routes as improve
-    from shared.web import system
-
-    return Api([system.router, improve.router])
+    return Api([importlib.import_module(m).router for m in ROUTE_MODULES])

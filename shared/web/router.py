@@ -156,14 +156,20 @@ class Api:
         return json_response(result, route.status)
 
 
-def read_json(request: Request) -> Any:
-    """The request's JSON, read with the size limit: 413 past it, 400 when not JSON."""
+def read_raw(request: Request) -> bytes:
+    """The request's body as bytes, read with the size limit: 413 past it."""
     limit = get_settings().max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         raise TooLarge(f"request body larger than {limit} bytes")
-    raw = request.stream.read(limit + 1)
+    raw: bytes = request.stream.read(limit + 1)
     if len(raw) > limit:
         raise TooLarge(f"request body larger than {limit} bytes")
+    return raw
+
+
+def read_json(request: Request) -> Any:
+    """The request's JSON, read with the size limit: 413 past it, 400 when not JSON."""
+    raw = read_raw(request)
     if not raw.strip():
         return None
     try:

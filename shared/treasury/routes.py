@@ -1,0 +1,195 @@
+"""Treasury routes: revenue totals, the ledger, and revenue thresholds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+
+from shared.db import get_database
+from shared.errors import Invalid
+from shared.treasury import ledger, thresholds
+from shared.treasury.movements import CURRENCY
+from shared.web.router import Ctx, Router
+
+router = Router()
+TAG = "treasury"
+MAX_AMOUNT_MINOR = 10**15  # far above any real revenue, well inside bigint
+
+
+class ThresholdBody(BaseModel):
+    """``amount`` in minor units of ``currency`` (100000 with "usd" is 1,000.00 USD)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    amount: StrictInt = Field(gt=0, le=MAX_AMOUNT_MINOR)
+    currency: str = Field(min_length=3, max_length=3, description="ISO 4217 code, e.g. usd")
+    period_days: StrictInt = Field(30, ge=1, le=366, alias="periodDays")
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if not CURRENCY.match(value.lower()):
+            raise ValueError("must be a three-letter ISO 4217 code")
+        return value.lower()
+
+
+FIGURES = {
+    "type": "object",
+    "properties": {k: {"type": "integer"} for k in ("payments", "refunds", "net", "payouts")},
+}
+SUMMARY = {
+    "type": "object",
+    "properties": {
+        "period_days": {"type": "integer"},
+        "totals": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "currency": {"type": "string"},
+                    "period": FIGURES,
+                    "all_time": FIGURES,
+                },
+            },
+        },
+    },
+}
+ENTRY = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "kind": {"type": "string", "enum": ["payment", "refund", "payout"]},
+        "amount_minor": {"type": "integer", "description": "refunds are negative"},
+        "currency": {"type": "string"},
+        "stripe_event_id": {"type": "string"},
+        "stripe_object_id": {"type": ["string", "null"]},
+        "stripe_customer_id": {"type": ["string", "null"]},
+        "occurred_at": {"type": "string", "format": "date-time"},
+    },
+}
+LEDGER_PAGE = {
+    "type": "object",
+    "properties": {
+        "entries": {"type": "array", "items": ENTRY},
+        "next_cursor": {"type": ["string", "null"]},
+    },
+}
+THRESHOLD = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "amount_minor": {"type": "integer"},
+        "currency": {"type": "string"},
+        "period_days": {"type": "integer"},
+        "is_reached": {"type": "boolean"},
+        "last_crossed_at": {"type": ["string", "null"], "format": "date-time"},
+        "created_at": {"type": "string", "format": "date-time"},
+    },
+}
+
+
+def _int_query(ctx: Ctx, name: str, default: int, low: int, high: int) -> int:
+    raw = ctx.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Invalid(f"{name}: must be an integer") from None
+    if not low <= value <= high:
+        raise Invalid(f"{name}: must be between {low} and {high}")
+    return value
+
+
+@router.route(
+    "GET",
+    "/api/treasury/summary",
+    summary="Revenue totals per currency over the last periodDays and all time",
+    query={"periodDays": {"type": "integer", "minimum": 1, "maximum": 366, "default": 30}},
+    response=SUMMARY,
+    errors=(422,),
+    tag=TAG,
+)
+def summary(ctx: Ctx) -> dict[str, Any]:
+    days = _int_query(ctx, "periodDays", 30, 1, 366)
+    with get_database().transaction() as tx:
+        return {"period_days": days, "totals": ledger.totals(tx, ctx.user_id, days)}
+
+
+@router.route(
+    "GET",
+    "/api/treasury/ledger",
+    summary="Ledger entries, newest first, paged by cursor",
+    query={
+        "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+        "cursor": {"type": "string"},
+        "kind": {"type": "string", "enum": ["payment", "refund", "payout"]},
+        "currency": {"type": "string"},
+    },
+    response=LEDGER_PAGE,
+    errors=(422,),
+    tag=TAG,
+)
+def ledger_page(ctx: Ctx) -> dict[str, Any]:
+    limit = _int_query(ctx, "limit", 50, 1, 100)
+    kind = ctx.query.get("kind") or None
+    if kind is not None and kind not in ("payment", "refund", "payout"):
+        raise Invalid("kind: must be payment, refund or payout")
+    currency = (ctx.query.get("currency") or "").lower() or None
+    if currency is not None and not CURRENCY.match(currency):
+        raise Invalid("currency: must be a three-letter ISO 4217 code")
+    with get_database().transaction() as tx:
+        return ledger.page(
+            tx,
+            ctx.user_id,
+            limit=limit,
+            cursor=ctx.query.get("cursor") or None,
+            kind=kind,
+            currency=currency,
+        )
+
+
+@router.route(
+    "POST",
+    "/api/treasury/thresholds",
+    summary="Set a revenue threshold; crossing it emits revenue.threshold_reached",
+    body=ThresholdBody,
+    status=201,
+    response={
+        "type": "object",
+        "properties": {"success": {"type": "boolean"}, "threshold": THRESHOLD},
+    },
+    errors=(409,),
+    tag=TAG,
+)
+def create_threshold(ctx: Ctx) -> dict[str, Any]:
+    body: ThresholdBody = ctx.body
+    with get_database().transaction() as tx:
+        row = thresholds.create(tx, ctx.user_id, body.amount, body.currency, body.period_days)
+    return {"success": True, "threshold": row}
+
+
+@router.route(
+    "GET",
+    "/api/treasury/thresholds",
+    summary="The user's revenue thresholds",
+    response={"type": "array", "items": THRESHOLD},
+    tag=TAG,
+)
+def list_thresholds(ctx: Ctx) -> list[dict[str, Any]]:
+    with get_database().transaction() as tx:
+        return thresholds.list_for(tx, ctx.user_id)
+
+
+@router.route(
+    "DELETE",
+    "/api/treasury/thresholds/<threshold_id>",
+    summary="Delete a revenue threshold",
+    response={"type": "object", "properties": {"success": {"type": "boolean"}}},
+    tag=TAG,
+)
+def delete_threshold(ctx: Ctx) -> dict[str, Any]:
+    with get_database().transaction() as tx:
+        thresholds.delete(tx, ctx.user_id, ctx.params["threshold_id"])
+    return {"success": True}
