@@ -4,5 +4,6 @@ here under its own name."""
 from __future__ import annotations
 
 from functions.api import api
+from functions.goal_generation import goal_generation
 
-__all__ = ["api"]
+__all__ = ["api", "goal_generation"]

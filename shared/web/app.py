@@ -9,6 +9,7 @@ from shared.web.router import Api
 
 @cache
 def api_app() -> Api:
+    from shared.goals import routes as goals
     from shared.web import system
 
-    return Api([system.router])
+    return Api([system.router, goals.router])
