@@ -150,7 +150,10 @@ def _offline_analysis(prompt: str, data: Mapping[str, Any]) -> GoalAnalysis:
                     "find out why the others failed and fix the cause."
                 ),
                 priority=max(1, min(10, round(10 - 6 * rate))),
-                rationale=f"Lowest success rate of the week: {rate:.0%} over {count} interactions.",
+                rationale=(
+                    f"Lowest success rate of the week: {wins:.0f} of {count} interactions "
+                    f"succeeded ({rate:.0%})."
+                ),
             )
         )
     busiest, uses = max(kinds.items(), key=lambda kv: (kv[1], kv[0]))

@@ -3,9 +3,12 @@ table the analysis reads, and the events a change recorded in the outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from shared import bootstrap
+from shared.config import Settings
 from shared.db import Database
 
 Activity = tuple[str, str, str, int]  # agent_id, interaction_type, outcome, days ago
@@ -37,3 +40,13 @@ def goals_of(db: Database, user_id: str) -> list[dict[str, Any]]:
             "ORDER BY created_at",
             (user_id,),
         )
+
+
+@contextmanager
+def configured(settings: Settings, **env: str) -> Iterator[None]:
+    """Run with some variables changed (by their environment names), then restore."""
+    bootstrap.configure(Settings.model_validate({**settings.model_dump(by_alias=True), **env}))
+    try:
+        yield
+    finally:
+        bootstrap.configure(settings)
