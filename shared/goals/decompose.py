@@ -39,18 +39,29 @@ class GoalDecomposition(BaseModel):
     sub_goals: list[SubGoal] = Field(min_length=2, max_length=7)
 
 
-_CLAUSE = re.compile(r"(?:[.;\n]|\bthen\b|\band then\b)+", re.IGNORECASE)
+_THEN = re.compile(r"\s*(?:[,;]\s*)?\bthen\b\s*", re.IGNORECASE)
+_BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s*")
+
+
+def listed_steps(description: str) -> list[str]:
+    """Steps a description spells out: one per line of a list, or clauses joined by
+    'then'. Prose lists none."""
+    lines = [_BULLET.sub("", line).strip() for line in description.splitlines()]
+    lines = [line for line in lines if line]
+    if len(lines) >= 2:
+        return lines
+    clauses = [c.strip(" .,;") for c in _THEN.split(description)]
+    return [c for c in clauses if c] if len(clauses) >= 2 else []
 
 
 @heuristic(GoalDecomposition)
 def _offline_decomposition(prompt: str, data: Mapping[str, Any]) -> GoalDecomposition:
     """Offline heuristic, not a plan: when the description lists two to seven steps
-    (sentences, or clauses joined by 'then'), each becomes a sub-goal in order;
+    (lines of a list, or clauses joined by 'then'), each becomes a sub-goal in order;
     otherwise the goal gets the fixed define / plan / do / review template."""
     title = str(data.get("title", "the goal"))
     priority = int(data.get("priority", 5))
-    steps = [s.strip(" ,") for s in _CLAUSE.split(str(data.get("description") or ""))]
-    steps = [s for s in steps if len(s) > 3]
+    steps = listed_steps(str(data.get("description") or ""))
     if 2 <= len(steps) <= 7:
         return GoalDecomposition(
             sub_goals=[

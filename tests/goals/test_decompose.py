@@ -34,14 +34,26 @@ def test_steps_listed_in_the_description_become_children_in_order(alice: Any) ->
     goal = create(
         alice,
         title="Weekly video",
-        description="Write the script. Record the video. Edit and upload it",
+        description="Write the script, then record the video, then edit and upload it",
     )
     subtasks = alice.post(f"/api/reasoning/goal/{goal['id']}/decompose").get_json()["subtasks"]
     assert [s["title"] for s in subtasks] == [
         "Write the script",
-        "Record the video",
-        "Edit and upload it",
+        "record the video",
+        "edit and upload it",
     ]
+
+
+def test_a_listed_description_becomes_one_child_per_line(alice: Any) -> None:
+    goal = create(alice, title="Newsletter", description="- Pick a tool\n- Draft issue one\n")
+    subtasks = alice.post(f"/api/reasoning/goal/{goal['id']}/decompose").get_json()["subtasks"]
+    assert [s["title"] for s in subtasks] == ["Pick a tool", "Draft issue one"]
+
+
+def test_prose_gets_the_define_plan_do_review_template(alice: Any) -> None:
+    goal = create(alice, title="Grow", description="Reach more people. Keep it fun.")
+    subtasks = alice.post(f"/api/reasoning/goal/{goal['id']}/decompose").get_json()["subtasks"]
+    assert [s["title"].split(" ")[0] for s in subtasks] == ["Define", "Plan", "Work", "Review"]
 
 
 def test_decomposing_twice_returns_the_same_children(alice: Any, db: Database) -> None:
