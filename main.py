@@ -4,6 +4,7 @@ here under its own name."""
 from __future__ import annotations
 
 from functions.api import api
+from functions.goal_generation import goal_generation
 from functions.treasury_webhook import treasury_webhook
 
-__all__ = ["api", "treasury_webhook"]
+__all__ = ["api", "goal_generation", "treasury_webhook"]

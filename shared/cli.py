@@ -74,6 +74,24 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _goals_generate(args: argparse.Namespace) -> int:
+    import json
+
+    from shared import bootstrap
+    from shared.goals.generation import auto_generate
+    from shared.goals.sweep import fan_out
+    from shared.local.env import local_settings
+    from shared.web.responses import dumps
+
+    settings, _server = local_settings()
+    bootstrap.configure(settings)
+    if args.user:
+        print(dumps(auto_generate(args.user, force=args.force).as_json()))
+    else:
+        print(json.dumps(fan_out().as_json()))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="segp", description="SEGP: the NEXUS OS backend.")
     sub = top.add_subparsers(dest="command", required=True)
@@ -95,6 +113,13 @@ def parser() -> argparse.ArgumentParser:
     from shared.treasury.cli import add_commands as treasury_commands
 
     treasury_commands(sub)
+    goals = sub.add_parser(
+        "goals-generate",
+        help="generate goals for one user, or (without --user) request it for every active user",
+    )
+    goals.add_argument("--user", help="the user id; omitted: the daily fan-out sweep")
+    goals.add_argument("--force", action="store_true", help="run even if done today (one user)")
+    goals.set_defaults(run=_goals_generate)
     return top
 
 

@@ -78,6 +78,10 @@ class Settings(BaseModel):
         None, min_length=1, alias="STRIPE_WEBHOOK_SECRET", repr=False
     )
 
+    # goals
+    goal_dedupe_threshold: float = Field(0.85, gt=0, le=1, alias="GOAL_DEDUPE_THRESHOLD")
+    goal_max_open_auto: int = Field(5, ge=0, le=100, alias="GOAL_MAX_OPEN_AUTO")
+
     # the local shape and the HTTP frame
     segp_home: Path = Field(_REPO_ROOT / ".segp", alias="SEGP_HOME")
     port: int = Field(8080, ge=1, le=65535, alias="PORT")

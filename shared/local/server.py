@@ -15,6 +15,7 @@ MAIN = str(Path(__file__).resolve().parents[2] / "main.py")
 MOUNTS: dict[str, str] = {
     "/api": "api",
     "/treasury-webhook": "treasury_webhook",
+    "/goal-generation": "goal_generation",
 }
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]

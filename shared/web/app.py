@@ -12,6 +12,7 @@ ROUTE_MODULES = [
     "shared.web.system",
     "shared.improve.routes",
     "shared.treasury.routes",
+    "shared.goals.routes",
 ]
 
 

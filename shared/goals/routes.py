@@ -1,0 +1,151 @@
+"""The goal routes of the ``api`` function (design.md §4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.errors import Invalid
+from shared.goals import decompose, generation, service
+from shared.goals.lifecycle import STATUSES, Status
+from shared.web.router import Ctx, Router
+
+router = Router()
+
+GOAL: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "user_id": {"type": "string"},
+        "title": {"type": "string"},
+        "description": {"type": ["string", "null"]},
+        "priority": {"type": "integer", "minimum": 1, "maximum": 10},
+        "status": {"type": "string", "enum": list(STATUSES)},
+        "parent_id": {"type": ["string", "null"], "format": "uuid"},
+        "context": {"type": "object"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+        "completed_at": {"type": ["string", "null"], "format": "date-time"},
+    },
+    "required": ["id", "title", "priority", "status", "context"],
+}
+
+
+def _envelope(key: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {"success": {"type": "boolean"}, key: schema},
+        "required": ["success", key],
+    }
+
+
+class CreateGoal(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    title: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=2000)
+    priority: int = Field(5, ge=1, le=10)
+
+
+class UpdateGoal(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    status: Status | None = None
+    title: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=2000)
+    priority: int | None = Field(None, ge=1, le=10)
+
+
+class AutoGenerate(BaseModel):
+    force: bool = Field(
+        False, description="run even though goals were generated today (cap and dedupe hold)"
+    )
+
+
+@router.route(
+    "POST",
+    "/api/reasoning/goal",
+    summary="Create a goal",
+    body=CreateGoal,
+    response=_envelope("goal", GOAL),
+    status=201,
+    tag="goals",
+)
+def create(ctx: Ctx) -> dict[str, Any]:
+    body: CreateGoal = ctx.body
+    goal = service.create_goal(
+        ctx.user_id,
+        service.NewGoal(title=body.title, description=body.description, priority=body.priority),
+    )
+    return {"success": True, "goal": goal}
+
+
+@router.route(
+    "GET",
+    "/api/reasoning/goals",
+    summary="List goals, optionally by status",
+    response={"type": "array", "items": GOAL},
+    query={"status": {"type": "string", "enum": list(STATUSES)}},
+    errors=(422,),
+    tag="goals",
+)
+def list_goals(ctx: Ctx) -> list[dict[str, Any]]:
+    status = ctx.query.get("status") or None
+    if status is not None and status not in STATUSES:
+        raise Invalid(f"status: must be one of {', '.join(STATUSES)}")
+    return service.list_goals(ctx.user_id, status)
+
+
+@router.route(
+    "PUT",
+    "/api/reasoning/goal/<goalId>",
+    summary="Change a goal's status, title, description or priority",
+    body=UpdateGoal,
+    response=_envelope("goal", GOAL),
+    errors=(409,),
+    tag="goals",
+)
+def update(ctx: Ctx) -> dict[str, Any]:
+    body: UpdateGoal = ctx.body
+    goal = service.update_goal(
+        ctx.user_id, ctx.params["goalId"], body.model_dump(exclude_unset=True)
+    )
+    return {"success": True, "goal": goal}
+
+
+@router.route(
+    "POST",
+    "/api/reasoning/goal/<goalId>/decompose",
+    summary="Break a goal into 2-7 sub-goals (once; later calls return them)",
+    response=_envelope("subtasks", {"type": "array", "items": GOAL}),
+    errors=(409, 429),
+    tag="goals",
+)
+def decompose_goal(ctx: Ctx) -> dict[str, Any]:
+    return {"success": True, "subtasks": decompose.decompose(ctx.user_id, ctx.params["goalId"])}
+
+
+@router.route(
+    "POST",
+    "/api/goals/auto-generate",
+    summary="Suggest and create goals from the last 7 days of activity (once a day)",
+    body=AutoGenerate,
+    response={
+        "type": "object",
+        "properties": {
+            "createdGoals": {"type": "array", "items": GOAL},
+            "insights": {"type": "array", "items": {"type": "string"}},
+            "skipped": {
+                "type": ["string", "null"],
+                "enum": ["daily_limit", "open_goal_cap", "analysis_unavailable", None],
+            },
+            "droppedSuggestions": {"type": "array", "items": {"type": "object"}},
+        },
+        "required": ["createdGoals", "insights"],
+    },
+    tag="goals",
+)
+def auto_generate(ctx: Ctx) -> dict[str, Any]:
+    body: AutoGenerate = ctx.body
+    return generation.auto_generate(ctx.user_id, force=body.force).as_json()
