@@ -73,3 +73,17 @@ def test_the_configured_model_name_is_used(fake_gemini: FakeGemini) -> None:
     model = GeminiModel(fake_gemini.settings(GEMINI_MODEL="gemini-2.0-flash"))
     model.generate_text("hi")
     assert fake_gemini.requests[0].path == "/v1/models/gemini-2.0-flash:generateContent"
+
+
+def test_unscripted_the_fake_answers_json_that_fits_the_schema(
+    gemini: GeminiModel, fake_gemini: FakeGemini
+) -> None:
+    result = gemini.generate_structured("Critique.", Critique)
+    assert result.value.verdict == "keep" and len(result.value.findings) == 1
+    assert len(fake_gemini.requests) == 1
+
+
+def test_unscripted_the_fake_echoes_the_prompt_as_text(
+    gemini: GeminiModel, fake_gemini: FakeGemini
+) -> None:
+    assert gemini.generate_text("echo me").value == "echo me"

@@ -83,7 +83,8 @@ def test_the_start_up_line_says_offline_without_credentials() -> None:
 
 def test_the_start_up_line_names_the_gemini_model_and_server() -> None:
     settings = Settings.from_env(
-        {"GEMINI_API_KEY": "k-secret", "GOOGLE_GEMINI_BASE_URL": "http://127.0.0.1:1234"}, local=True
+        {"GEMINI_API_KEY": "k-secret", "GOOGLE_GEMINI_BASE_URL": "http://127.0.0.1:1234"},
+        local=True,
     )
     line = describe(settings)
     assert line.startswith("Gemini gemini-2.5-flash") and "http://127.0.0.1:1234" in line
