@@ -88,9 +88,10 @@ def test_a_reply_slower_than_the_timeout_is_a_retryable_failure(
 
 
 def test_a_timed_out_attempt_is_retried(fake_gemini: FakeGemini) -> None:
+    """The second attempt must answer within the timeout even on a loaded machine."""
     fake_gemini.delay(30)
     fake_gemini.script_text("on time")
-    model = adapter(fake_gemini, MODEL_TIMEOUT_SECONDS=0.3)
+    model = adapter(fake_gemini, MODEL_TIMEOUT_SECONDS=2.0)
     assert model.generate_text("hello").value == "on time"
     assert len(fake_gemini.requests) == 2
 
