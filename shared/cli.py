@@ -17,6 +17,7 @@ def _serve(args: argparse.Namespace) -> int:
     from shared.db.migrate import migrate
     from shared.local.env import local_settings
     from shared.local.server import build_wsgi
+    from shared.model import describe
     from shared.web.auth import mint
 
     settings, _server = local_settings()
@@ -32,12 +33,7 @@ def _serve(args: argparse.Namespace) -> int:
         f"database: {'embedded PostgreSQL under ' + str(settings.segp_home) if _server else 'DATABASE_URL'}"
         f"; migrations applied now: {len(applied)}"
     )
-    if settings.model_mode == "offline":
-        print(
-            "model: OFFLINE deterministic model (no Gemini credentials; set GEMINI_API_KEY to use Gemini)"
-        )
-    else:
-        print(f"model: Gemini {settings.gemini_model}")
+    print(f"model: {describe(settings)}")
     print(f"dev token (user 'dev'): {mint('dev', settings.jwt_secret)}")
     sys.stdout.flush()
     try:

@@ -44,6 +44,7 @@ class Settings(BaseModel):
     embedding_model: str = Field("gemini-embedding-001", min_length=1, alias="EMBEDDING_MODEL")
     model_timeout_seconds: float = Field(30.0, gt=0, le=600, alias="MODEL_TIMEOUT_SECONDS")
     model_max_attempts: int = Field(4, ge=1, le=10, alias="MODEL_MAX_ATTEMPTS")
+    model_backoff_seconds: float = Field(1.0, ge=0, le=60, alias="MODEL_BACKOFF_SECONDS")
 
     # auth
     jwt_secret: str | None = Field(None, min_length=1, alias="JWT_SECRET", repr=False)

@@ -18,6 +18,7 @@ from shared.db import Database, database_for
 from shared.db.migrate import migrate
 from shared.local import postgres
 from shared.web.auth import mint
+from tests.support.fake_gemini import fake_gemini, fake_gemini_server  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parents[1]
 MAIN = str(ROOT / "main.py")

@@ -1,7 +1,11 @@
 """The deterministic offline model, used when no Gemini credentials are configured.
 
-Embeddings are feature hashing of normalised word unigrams and bigrams into 768
-dimensions, L2-normalised, so texts that share words are close."""
+It never pretends to think. Embeddings are feature hashing of normalised word
+unigrams and bigrams into 768 dimensions, L2-normalised, so texts that share words are
+close. Structured answers come from the heuristic each capability registers beside its
+schema (``@heuristic(Schema)``), which states its rubric. Text generation returns the
+prompt's own material, tidied (whitespace collapsed, repeated lines dropped), behind
+``OFFLINE_MARKER`` so nobody mistakes it for generated prose."""
 
 from __future__ import annotations
 
@@ -12,11 +16,12 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from shared.model.port import DIMENSIONS, ModelFailure, Result, T, TaskType, Usage
 
 OFFLINE_EMBEDDING_MODEL = "offline-hash-768"
+OFFLINE_MARKER = "[offline model]"
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
@@ -41,6 +46,23 @@ def heuristic(
 
 def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
+
+
+def tidy(text: str) -> str:
+    """Whitespace collapsed within lines, blank runs to one blank line, and lines
+    already seen (ignoring case and spacing) dropped."""
+    seen: set[str] = set()
+    lines: list[str] = []
+    for raw in text.splitlines():
+        line = " ".join(raw.split())
+        key = line.lower()
+        if line and key in seen:
+            continue
+        if not line and (not lines or not lines[-1]):
+            continue
+        seen.add(key)
+        lines.append(line)
+    return "\n".join(lines).strip()
 
 
 def _bucket(feature: str) -> tuple[int, float]:
@@ -82,10 +104,19 @@ class OfflineModel:
                 kind="permanent",
                 usage=Usage(calls=1),
             )
-        return Result(schema.model_validate(answer(prompt, data or {})), Usage(calls=1))
+        try:
+            value = schema.model_validate(answer(prompt, data or {}))
+        except ValidationError as exc:
+            raise ModelFailure(
+                f"the offline heuristic for {schema.__name__} gave an invalid answer: {exc}",
+                kind="invalid_output",
+                usage=Usage(calls=1),
+            ) from None
+        return Result(value, Usage(calls=1))
 
     def generate_text(self, prompt: str, *, system: str | None = None) -> Result[str]:
-        return Result(prompt.strip(), Usage(calls=1))
+        """``OFFLINE_MARKER`` then the prompt tidied; ``system`` is not material."""
+        return Result(f"{OFFLINE_MARKER} {tidy(prompt)}".rstrip(), Usage(calls=1))
 
     def embed(
         self, texts: list[str], task_type: TaskType = "RETRIEVAL_DOCUMENT"

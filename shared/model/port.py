@@ -50,14 +50,23 @@ class ModelFailure(AppError):
 
     ``kind`` is ``rate_limited``, ``retryable`` (timeouts, 5xx after the retry budget),
     ``permanent`` (4xx, bad credentials) or ``invalid_output`` (a reply that does not
-    parse or fit the schema, after one repair attempt)."""
+    parse or fit the schema, after one repair attempt). ``usage`` counts the calls the
+    failed operation made; ``retry_after`` is the wait the server asked for, if any."""
 
     status = 503
 
-    def __init__(self, message: str, *, kind: str, usage: Usage | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str,
+        usage: Usage | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.usage = usage or Usage()
+        self.retry_after = retry_after
 
 
 class Model(Protocol):
