@@ -51,6 +51,15 @@ class Settings(BaseModel):
     # events
     events_topic: str = Field("segp-events", min_length=1, alias="EVENTS_TOPIC")
     event_max_depth: int = Field(8, ge=0, le=100, alias="EVENT_MAX_DEPTH")
+    event_bus: Literal["pubsub", "local", "off"] | None = Field(None, alias="EVENT_BUS")
+    events_project: str | None = Field(None, alias="EVENTS_PROJECT")
+    pubsub_emulator_host: str | None = Field(None, alias="PUBSUB_EMULATOR_HOST")
+    event_publish_timeout_seconds: float = Field(
+        30.0, gt=0, le=600, alias="EVENT_PUBLISH_TIMEOUT_SECONDS"
+    )
+    event_dispatch_lease_seconds: int = Field(
+        300, ge=1, le=3600, alias="EVENT_DISPATCH_LEASE_SECONDS"
+    )
 
     # scheduler
     scheduler_project: str | None = Field(None, alias="SCHEDULER_PROJECT")
@@ -98,6 +107,18 @@ class Settings(BaseModel):
         if self.model_provider:
             return self.model_provider
         return "gemini" if (self.gemini_api_key or self.use_vertexai) else "offline"
+
+    @property
+    def pubsub_project(self) -> str | None:
+        return self.events_project or self.google_cloud_project or self.scheduler_project
+
+    @property
+    def bus_mode(self) -> Literal["pubsub", "local", "off"]:
+        """Where published events go: ``EVENT_BUS`` when set, else Pub/Sub when a project
+        or an emulator is configured, else nowhere (they wait in the outbox)."""
+        if self.event_bus:
+            return self.event_bus
+        return "pubsub" if (self.pubsub_project or self.pubsub_emulator_host) else "off"
 
     @property
     def uses_cloud_sql(self) -> bool:
