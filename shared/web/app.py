@@ -10,5 +10,6 @@ from shared.web.router import Api
 @cache
 def api_app() -> Api:
     from shared.web import system
+    from shared.workflows import routes as workflows
 
-    return Api([system.router])
+    return Api([system.router, workflows.router])
