@@ -4,5 +4,6 @@ here under its own name."""
 from __future__ import annotations
 
 from functions.api import api
+from functions.event_dispatch import event_dispatch
 
-__all__ = ["api"]
+__all__ = ["api", "event_dispatch"]

@@ -16,7 +16,15 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
 
 from shared.events.outbox import EVENT_TYPE
 
@@ -40,6 +48,13 @@ class Envelope(BaseModel):
     payload: dict[str, Any] = Field(default_factory=dict)
     depth: StrictInt = Field(0, ge=0)
     occurred_at: datetime | None = Field(None, alias="occurredAt")
+
+    @field_validator("user_id", "payload")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        if has_nul(value):
+            raise ValueError("contains a NUL character, which PostgreSQL text cannot hold")
+        return value
 
     def wire(self) -> dict[str, Any]:
         """The JSON object published as the message data."""
@@ -119,8 +134,19 @@ def decode_delivery(data: Any) -> tuple[Envelope, str | None]:
         ) from None
 
 
+def has_nul(value: Any) -> bool:
+    """Whether a JSON value holds U+0000 anywhere: PostgreSQL text and jsonb refuse it."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
+
+
 def _text(value: Any, limit: int = 10_000) -> str:
     text = value.decode(errors="replace") if isinstance(value, bytes) else value
     if not isinstance(text, str):
         text = json.dumps(text, default=str)
-    return text[:limit]
+    return text[:limit].replace("\x00", "\ufffd")

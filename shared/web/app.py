@@ -9,7 +9,8 @@ from shared.web.router import Api
 
 @cache
 def api_app() -> Api:
+    from shared.events import routes as events
     from shared.web import system
     from shared.workflows import routes as workflows
 
-    return Api([system.router, workflows.router])
+    return Api([system.router, workflows.router, events.router])

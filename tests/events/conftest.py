@@ -68,3 +68,49 @@ def pubsub_data(message: Published, *, spelling: str = "camel") -> dict[str, Any
     if spelling in {"snake", "both"}:
         msg.update(message_id=message.message_id, publish_time="2026-11-27T09:00:00.123Z")
     return {"message": msg, "subscription": "projects/segp-test/subscriptions/dispatch"}
+
+
+def cloud_event(message: Published, *, spelling: str = "camel") -> Any:
+    from cloudevents.http import CloudEvent
+
+    return CloudEvent(
+        {
+            "id": message.message_id,
+            "type": "google.cloud.pubsub.topic.v1.messagePublished",
+            "source": f"//pubsub.googleapis.com/{message.topic}",
+            "specversion": "1.0",
+            "datacontenttype": "application/json",
+        },
+        pubsub_data(message, spelling=spelling),
+    )
+
+
+def post_event(client: Any, event: Any, *, mode: str = "binary") -> Any:
+    """POST a CloudEvent as Eventarc would, in binary or structured content mode."""
+    from cloudevents.conversion import to_binary, to_structured
+
+    headers, body = to_binary(event) if mode == "binary" else to_structured(event)
+    return client.post("/", headers=headers, data=body)
+
+
+def deliver(
+    client: Any, message: Published, *, mode: str = "binary", spelling: str = "both"
+) -> Any:
+    return post_event(client, cloud_event(message, spelling=spelling), mode=mode)
+
+
+def message_for(envelope: dict[str, Any], message_id: str = "1") -> Published:
+    """A Pub/Sub message carrying this envelope, as another publisher would send it."""
+    return Published(
+        TOPIC,
+        json.dumps(envelope).encode(),
+        {"eventType": str(envelope.get("eventType")), "userId": str(envelope.get("userId"))},
+        message_id,
+    )
+
+
+@pytest.fixture(scope="module")
+def dispatch_client(settings: Settings) -> Any:
+    from tests.conftest import function_client
+
+    return function_client("event_dispatch")
