@@ -8,9 +8,11 @@ import functools
 from collections.abc import Sequence
 from typing import Protocol
 
-from shared import bootstrap
+from shared import bootstrap, logs
 from shared.config import get_settings
 from shared.events.envelope import Envelope
+
+log = logs.get(__name__)
 
 
 class EventBus(Protocol):
@@ -24,7 +26,8 @@ class EventBus(Protocol):
 @functools.cache
 def get_bus() -> EventBus | None:
     """The instance's bus, or ``None`` when events only wait in the outbox."""
-    mode = get_settings().bus_mode
+    settings = get_settings()
+    mode = settings.bus_mode
     if mode == "pubsub":
         from shared.events.pubsub import PubSubBus
 
@@ -33,4 +36,9 @@ def get_bus() -> EventBus | None:
         from shared.local.bus import LocalBus
 
         return LocalBus()
+    if settings.event_bus is None:  # not chosen: most likely a deploy missing its project
+        log.warning(
+            "no event bus configured: events are recorded but not published "
+            "(set EVENTS_PROJECT or GOOGLE_CLOUD_PROJECT, or EVENT_BUS=off to silence this)"
+        )
     return None
