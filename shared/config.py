@@ -52,6 +52,15 @@ class Settings(BaseModel):
     # events
     events_topic: str = Field("segp-events", min_length=1, alias="EVENTS_TOPIC")
     event_max_depth: int = Field(8, ge=0, le=100, alias="EVENT_MAX_DEPTH")
+    event_bus: Literal["pubsub", "local", "off"] | None = Field(None, alias="EVENT_BUS")
+    events_project: str | None = Field(None, alias="EVENTS_PROJECT")
+    pubsub_emulator_host: str | None = Field(None, alias="PUBSUB_EMULATOR_HOST")
+    event_publish_timeout_seconds: float = Field(
+        30.0, gt=0, le=600, alias="EVENT_PUBLISH_TIMEOUT_SECONDS"
+    )
+    event_dispatch_lease_seconds: int = Field(
+        300, ge=1, le=3600, alias="EVENT_DISPATCH_LEASE_SECONDS"
+    )
 
     # scheduler
     scheduler_project: str | None = Field(None, alias="SCHEDULER_PROJECT")
@@ -82,6 +91,13 @@ class Settings(BaseModel):
     # goals
     goal_dedupe_threshold: float = Field(0.85, gt=0, le=1, alias="GOAL_DEDUPE_THRESHOLD")
     goal_max_open_auto: int = Field(5, ge=0, le=100, alias="GOAL_MAX_OPEN_AUTO")
+
+    # workflows: the http step's limits and the non-global addresses it may reach
+    http_step_allowlist: str = Field("", alias="HTTP_STEP_ALLOWLIST")
+    http_step_timeout_seconds: float = Field(10.0, gt=0, le=120, alias="HTTP_STEP_TIMEOUT_SECONDS")
+    http_step_max_response_bytes: int = Field(
+        256 * 1024, ge=1024, le=16 * 1024 * 1024, alias="HTTP_STEP_MAX_RESPONSE_BYTES"
+    )
 
     # the local shape and the HTTP frame
     segp_home: Path = Field(_REPO_ROOT / ".segp", alias="SEGP_HOME")
@@ -119,6 +135,18 @@ class Settings(BaseModel):
         if self.model_provider:
             return self.model_provider
         return "gemini" if (self.gemini_api_key or self.use_vertexai) else "offline"
+
+    @property
+    def pubsub_project(self) -> str | None:
+        return self.events_project or self.google_cloud_project or self.scheduler_project
+
+    @property
+    def bus_mode(self) -> Literal["pubsub", "local", "off"]:
+        """Where published events go: ``EVENT_BUS`` when set, else Pub/Sub when a project
+        or an emulator is configured, else nowhere (they wait in the outbox)."""
+        if self.event_bus:
+            return self.event_bus
+        return "pubsub" if (self.pubsub_project or self.pubsub_emulator_host) else "off"
 
     @property
     def uses_cloud_sql(self) -> bool:

@@ -16,6 +16,7 @@ MOUNTS: dict[str, str] = {
     "/api": "api",
     "/treasury-webhook": "treasury_webhook",
     "/goal-generation": "goal_generation",
+    "/event-dispatch": "event_dispatch",
 }
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]

@@ -13,6 +13,8 @@ ROUTE_MODULES = [
     "shared.improve.routes",
     "shared.treasury.routes",
     "shared.goals.routes",
+    "shared.workflows.routes",
+    "shared.events.routes",
 ]
 
 

@@ -1,0 +1,152 @@
+"""The event envelope: what travels as a Pub/Sub message's data, and how a delivery is
+decoded back into it.
+
+One shape in both directions (design.md §5): ``{"eventId", "eventType", "userId",
+"payload", "depth", "occurredAt"}``, with ``eventType`` and ``userId`` copied into the
+message attributes so subscriptions can filter without decoding. A delivery that can
+never become a valid envelope raises ``Unprocessable``: retrying it would fail the same
+way, so it is acknowledged and recorded instead."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
+
+from shared.events.outbox import EVENT_TYPE
+
+MAX_USER_ID = 200
+
+
+class Unprocessable(Exception):
+    """A delivery that no retry can fix; ``body`` keeps what arrived for inspection."""
+
+    def __init__(self, reason: str, *, body: str | None = None, delivery_id: str | None = None):
+        super().__init__(reason)
+        self.reason, self.body, self.delivery_id = reason, body, delivery_id
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+    event_id: uuid.UUID = Field(alias="eventId")
+    event_type: StrictStr = Field(alias="eventType", pattern=EVENT_TYPE.pattern, max_length=100)
+    user_id: StrictStr = Field(alias="userId", min_length=1, max_length=MAX_USER_ID)
+    payload: dict[str, Any] = Field(default_factory=dict)
+    depth: StrictInt = Field(0, ge=0)
+    occurred_at: datetime | None = Field(None, alias="occurredAt")
+
+    @field_validator("user_id", "payload")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        if has_nul(value):
+            raise ValueError("contains a NUL character, which PostgreSQL text cannot hold")
+        return value
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON object published as the message data."""
+        return {
+            "eventId": str(self.event_id),
+            "eventType": self.event_type,
+            "userId": self.user_id,
+            "payload": self.payload,
+            "depth": self.depth,
+            "occurredAt": self.occurred_at.isoformat() if self.occurred_at else None,
+        }
+
+    def data(self) -> bytes:
+        return json.dumps(self.wire(), default=str, separators=(",", ":")).encode()
+
+    def attributes(self) -> dict[str, str]:
+        return {"eventType": self.event_type, "userId": self.user_id}
+
+
+def from_row(row: dict[str, Any]) -> Envelope:
+    """The envelope of a row of ``usage_events``."""
+    return Envelope.model_validate(
+        {
+            "eventId": row["id"],
+            "eventType": row["event_type"],
+            "userId": row["user_id"],
+            "payload": row["event_data"] if isinstance(row["event_data"], dict) else {},
+            "depth": row["depth"],
+            "occurredAt": row["occurred_at"],
+        }
+    )
+
+
+def _first(message: dict[str, Any], *names: str) -> Any:
+    return next((message[n] for n in names if message.get(n) is not None), None)
+
+
+def decode_delivery(data: Any) -> tuple[Envelope, str | None]:
+    """The envelope inside an Eventarc ``messagePublished`` CloudEvent's data, and the
+    Pub/Sub message id. Accepts either field spelling (``messageId``/``message_id``,
+    ``publishTime``/``publish_time``)."""
+    if isinstance(data, bytes | str):
+        try:
+            data = json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            raise Unprocessable("CloudEvent data is not JSON", body=_text(data)) from None
+    message = data.get("message") if isinstance(data, dict) else None
+    if not isinstance(message, dict):
+        raise Unprocessable("CloudEvent data has no Pub/Sub message", body=_text(data))
+    message_id = _first(message, "messageId", "message_id")
+    message_id = str(message_id) if message_id is not None else None
+    raw = message.get("data")
+    if not isinstance(raw, str):
+        raise Unprocessable("message has no data", body=_text(data), delivery_id=message_id)
+    try:
+        decoded = base64.b64decode(raw, validate=True)
+        body = json.loads(decoded)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise Unprocessable(
+            "message data is not base64-encoded JSON", body=raw, delivery_id=message_id
+        ) from None
+    if not isinstance(body, dict):
+        raise Unprocessable(
+            "envelope is not a JSON object", body=_text(body), delivery_id=message_id
+        )
+    if body.get("occurredAt") is None:
+        body["occurredAt"] = _first(message, "publishTime", "publish_time")
+    try:
+        return Envelope.model_validate(body), message_id
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'envelope'}: {e['msg']}"
+            for e in exc.errors()[:5]
+        )
+        raise Unprocessable(
+            f"invalid envelope: {problems}", body=_text(body), delivery_id=message_id
+        ) from None
+
+
+def has_nul(value: Any) -> bool:
+    """Whether a JSON value holds U+0000 anywhere: PostgreSQL text and jsonb refuse it."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+def _text(value: Any, limit: int = 10_000) -> str:
+    text = value.decode(errors="replace") if isinstance(value, bytes) else value
+    if not isinstance(text, str):
+        text = json.dumps(text, default=str)
+    return text[:limit].replace("\x00", "\ufffd")

@@ -1,0 +1,175 @@
+"""Event triggers: a user's rule "when an event of this type whose payload matches
+these conditions happens, run this workflow", and firing them for one event.
+
+Conditions are the one operator language of ``shared.conditions``: checked when a
+trigger is saved (an unknown operator is a 400 then, never silently ignored later) and
+evaluated on the event's payload at dispatch. Only the event's own user's triggers
+are ever read (design.md §7.1: the seed matched every user's)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from shared import conditions, logs
+from shared.db import Row, get_database
+from shared.errors import AppError, BadRequest, NotFound, Retryable
+from shared.events.envelope import has_nul
+from shared.events.handlers import system_handlers
+from shared.events.outbox import check_type
+
+log = logs.get(__name__)
+
+COLUMNS = (
+    "id, user_id, event_type, workflow_id, name, conditions, is_active, triggered_count, "
+    "last_triggered_at, created_at"
+)
+
+
+def create(
+    user_id: str,
+    event_type: str,
+    workflow_id: str,
+    when: dict[str, Any] | None,
+    name: str | None,
+) -> Row:
+    check_type(event_type)
+    conditions.validate(when)
+    if has_nul(when) or has_nul(name):
+        raise BadRequest("conditions and name must not contain NUL characters (\\u0000)")
+    with get_database().transaction() as tx:
+        row = tx.one(
+            "INSERT INTO event_triggers (user_id, event_type, workflow_id, name, conditions) "
+            "SELECT %s, %s, w.id, %s, %s::jsonb FROM workflows w WHERE w.id = %s AND w.user_id = %s "
+            f"RETURNING {COLUMNS}",
+            (user_id, event_type, name, json.dumps(when or {}), workflow_id, user_id),
+        )
+    if row is None:
+        raise NotFound("workflow not found")
+    return row
+
+
+def list_for(user_id: str) -> list[Row]:
+    with get_database().transaction() as tx:
+        return tx.all(
+            f"SELECT {COLUMNS} FROM event_triggers WHERE user_id = %s ORDER BY created_at DESC",
+            (user_id,),
+        )
+
+
+def delete(user_id: str, trigger_id: str) -> None:
+    with get_database().transaction() as tx:
+        if not tx.execute(
+            "DELETE FROM event_triggers WHERE id = %s AND user_id = %s", (trigger_id, user_id)
+        ):
+            raise NotFound("trigger not found")
+
+
+def fire(event: Row) -> list[dict[str, Any]]:
+    """Run every matching trigger of the event's user, and the system handler of its
+    type, skipping what an earlier (crashed) delivery of the event already recorded.
+    Returns the event's ``triggered`` list."""
+    event_id, user_id = str(event["id"]), event["user_id"]
+    payload = event["event_data"] if isinstance(event["event_data"], dict) else {}
+    done = list(event["triggered"] or [])
+    seen = {entry.get("triggerId") or entry.get("handler") for entry in done}
+    with get_database().transaction() as tx:
+        active = tx.all(
+            "SELECT id, workflow_id, conditions FROM event_triggers "
+            "WHERE user_id = %s AND event_type = %s AND is_active ORDER BY created_at, id",
+            (user_id, event["event_type"]),
+        )
+    for trigger in active:
+        trigger_id = str(trigger["id"])
+        if trigger_id in seen or not _matches(trigger, payload):
+            continue
+        entry = _run(event, trigger, payload)
+        counted = trigger_id if "runId" in entry else None
+        if _record(event_id, user_id, entry, count_trigger=counted):
+            done.append(entry)
+    handler = system_handlers.get(event["event_type"])
+    if handler is not None and event["event_type"] not in seen:
+        entry = _handle(event, handler, payload)
+        if _record(event_id, user_id, entry, count_trigger=None):
+            done.append(entry)
+    return done
+
+
+def _matches(trigger: Row, payload: dict[str, Any]) -> bool:
+    try:
+        return conditions.matches(trigger["conditions"] or {}, payload)
+    except AppError as exc:  # saved before a rule tightened: never matches, never crashes
+        log.warning(
+            "trigger conditions unusable",
+            extra={"triggerId": str(trigger["id"]), "error": exc.message},
+        )
+        return False
+
+
+def _run(event: Row, trigger: Row, payload: dict[str, Any]) -> dict[str, Any]:
+    from shared.workflows.engine import execute_workflow
+
+    event_id, trigger_id = str(event["id"]), str(trigger["id"])
+    entry: dict[str, Any] = {"triggerId": trigger_id, "workflowId": str(trigger["workflow_id"])}
+    try:
+        run = execute_workflow(
+            str(trigger["workflow_id"]),
+            event["user_id"],
+            {
+                "eventId": event_id,
+                "eventType": event["event_type"],
+                "payload": payload,
+                "triggerId": trigger_id,
+            },
+            "event",
+            idempotency_key=f"event:{event_id}:{trigger_id}",
+            depth=event["depth"],
+        )
+    except Retryable:
+        raise
+    except AppError as exc:  # the workflow is gone or refused the run: nothing to retry
+        return {**entry, "status": "error", "error": exc.message}
+    return {**entry, "runId": str(run["id"]), "status": run["status"]}
+
+
+def _handle(event: Row, handler: Any, payload: dict[str, Any]) -> dict[str, Any]:
+    envelope = {
+        "eventId": str(event["id"]),
+        "eventType": event["event_type"],
+        "userId": event["user_id"],
+        "payload": payload,
+        "depth": event["depth"],
+    }
+    try:
+        handler(envelope)
+    except Retryable:
+        raise
+    except AppError as exc:
+        return {"handler": event["event_type"], "status": "failed", "error": exc.message}
+    return {"handler": event["event_type"], "status": "succeeded"}
+
+
+def _record(
+    event_id: str, user_id: str, entry: dict[str, Any], *, count_trigger: str | None
+) -> bool:
+    """Append to the event's ``triggered`` and count the trigger, together and once."""
+    key = entry.get("triggerId") or entry.get("handler")
+    with get_database().transaction() as tx:
+        current = tx.scalar(
+            "SELECT triggered FROM usage_events WHERE id = %s AND user_id = %s FOR UPDATE",
+            (event_id, user_id),
+        )
+        if any((e.get("triggerId") or e.get("handler")) == key for e in current or []):
+            return False
+        tx.execute(
+            "UPDATE usage_events SET triggered = triggered || %s::jsonb "
+            "WHERE id = %s AND user_id = %s",
+            (json.dumps([entry]), event_id, user_id),
+        )
+        if count_trigger is not None:
+            tx.execute(
+                "UPDATE event_triggers SET triggered_count = triggered_count + 1, "
+                "last_triggered_at = now() WHERE id = %s AND user_id = %s",
+                (count_trigger, user_id),
+            )
+    return True
