@@ -8,16 +8,29 @@ in one error, so a misconfigured deploy fails at start-up with the full list.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from shared.errors import ConfigError
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
+# an HTTP_STEP_ALLOWLIST entry: host or IPv4 with an optional port, [IPv6] with an
+# optional port, or a bare IPv6 address
+_ALLOW_ENTRY = re.compile(
+    r"[A-Za-z0-9.-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?|[0-9A-Fa-f.]*(:[0-9A-Fa-f.]*){2,}"
+)
 
 
 class Settings(BaseModel):
@@ -104,6 +117,14 @@ class Settings(BaseModel):
     port: int = Field(8080, ge=1, le=65535, alias="PORT")
     max_body_bytes: int = Field(1024 * 1024, ge=1024, alias="MAX_BODY_BYTES")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
+
+    @field_validator("http_step_allowlist")
+    @classmethod
+    def _allowlist_entries(cls, value: str) -> str:
+        for entry in (e.strip() for e in value.split(",")):
+            if entry and not _ALLOW_ENTRY.fullmatch(entry):
+                raise ValueError(f"{entry!r} is not host, host:port, [v6] or [v6]:port")
+        return value
 
     @model_validator(mode="after")
     def _database_is_complete(self) -> Settings:

@@ -17,7 +17,12 @@ log = get(__name__)
 ENTRY_POINT_GROUP = "segp.agents"
 
 # Modules defining a module-level ``AGENT``; each registers one built-in agent.
-BUILTIN: list[str] = []
+BUILTIN: list[str] = [
+    "shared.agents.oracle_core",
+    "shared.agents.scribe",
+    "shared.agents.brandguard",
+    "shared.agents.scryer",
+]
 
 
 def _instance(obj: Any) -> Agent:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from shared import bootstrap
 from shared.config import Settings
@@ -191,3 +192,9 @@ def test_allow_list_entries_parse_hosts_ports_and_ipv6() -> None:
         ("::1", 9000),
         ("::1", None),
     ]
+
+
+@pytest.mark.parametrize("bad", ["host:abc", "a b", "[::1]:x", "host:1:2"])
+def test_a_malformed_allow_list_is_refused_at_start_up(db_url: str, bad: str) -> None:
+    with pytest.raises(ValidationError, match="is not host, host:port"):
+        test_settings(db_url, HTTP_STEP_ALLOWLIST=f"127.0.0.1:80,{bad}")
