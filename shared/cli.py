@@ -74,6 +74,22 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _memory_consolidate(args: argparse.Namespace) -> int:
+    import json
+
+    from shared import bootstrap
+    from shared.db import get_database
+    from shared.local.env import local_settings
+    from shared.memory.consolidate import consolidate
+
+    settings, _server = local_settings()
+    bootstrap.configure(settings)
+    report = consolidate(args.user)
+    print(json.dumps(report, indent=2, default=str))
+    get_database().close()
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="segp", description="SEGP: the NEXUS OS backend.")
     sub = top.add_subparsers(dest="command", required=True)
@@ -91,6 +107,15 @@ def parser() -> argparse.ArgumentParser:
     tok.add_argument("--user", required=True, help="the user id (the token's id and sub claims)")
     tok.add_argument("--ttl", type=int, default=30 * 24 * 3600, help="lifetime in seconds")
     tok.set_defaults(run=_token)
+
+    memory = sub.add_parser("memory", help="operate on users' memory")
+    memory_sub = memory.add_subparsers(dest="memory_command", required=True)
+    cons = memory_sub.add_parser(
+        "consolidate",
+        help="summarise a user's similar recent episodic memories and archive old ones",
+    )
+    cons.add_argument("--user", required=True, help="the user id")
+    cons.set_defaults(run=_memory_consolidate)
     return top
 
 

@@ -62,6 +62,17 @@ class Settings(BaseModel):
     scheduler_service_account: str | None = Field(None, alias="SCHEDULER_SERVICE_ACCOUNT")
     scheduler_mode: Literal["mirror", "tick"] = Field("mirror", alias="SCHEDULER_MODE")
 
+    # memory
+    memory_dedupe_threshold: float = Field(0.95, gt=0, le=1, alias="MEMORY_DEDUPE_THRESHOLD")
+    memory_exact_scan_max_rows: int = Field(10000, ge=0, alias="MEMORY_EXACT_SCAN_MAX_ROWS")
+    memory_ef_search_max: int = Field(1000, ge=40, le=1000, alias="MEMORY_EF_SEARCH_MAX")
+    memory_group_similarity: float = Field(0.8, gt=0, le=1, alias="MEMORY_CONSOLIDATION_SIMILARITY")
+    memory_consolidation_window_days: int = Field(
+        7, ge=1, le=3650, alias="MEMORY_CONSOLIDATION_WINDOW_DAYS"
+    )
+    memory_archive_after_days: int = Field(30, ge=1, le=36500, alias="MEMORY_ARCHIVE_AFTER_DAYS")
+    memory_archive_importance: float = Field(0.3, ge=0, le=1, alias="MEMORY_ARCHIVE_IMPORTANCE")
+
     # the local shape and the HTTP frame
     segp_home: Path = Field(_REPO_ROOT / ".segp", alias="SEGP_HOME")
     port: int = Field(8080, ge=1, le=65535, alias="PORT")

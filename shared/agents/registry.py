@@ -17,7 +17,9 @@ log = get(__name__)
 ENTRY_POINT_GROUP = "segp.agents"
 
 # Modules defining a module-level ``AGENT``; each registers one built-in agent.
-BUILTIN: list[str] = []
+BUILTIN: list[str] = [
+    "shared.agents.mnemosyne",
+]
 
 
 def _instance(obj: Any) -> Agent:

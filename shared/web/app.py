@@ -9,6 +9,7 @@ from shared.web.router import Api
 
 @cache
 def api_app() -> Api:
+    from shared.memory import routes as memory
     from shared.web import system
 
-    return Api([system.router])
+    return Api([system.router, memory.router])
