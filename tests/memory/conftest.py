@@ -21,12 +21,13 @@ LONG_FACT = (
 
 
 @pytest.fixture
-def user() -> str:
+def user(settings: Settings) -> str:
+    """A user of its own for this test, on the module's configured database."""
     return f"user-{uuid.uuid4().hex[:10]}"
 
 
 @pytest.fixture
-def other_user() -> str:
+def other_user(settings: Settings) -> str:
     return f"other-{uuid.uuid4().hex[:10]}"
 
 
