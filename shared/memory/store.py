@@ -114,7 +114,11 @@ def _write(tx: Tx, user_id: str, w: MemoryWrite, vector: Vector, model: str, dep
     )
     if same is not None:
         return Stored(_refresh(tx, kind, user_id, same["id"], w, vector, model), "refreshed")
-    filters = Filters(agent_id=w.fields.get("agent_id"), agent_exact=kind.agent_scoped)
+    filters = (
+        Filters(agent_id=w.fields.get("agent_id"), agent_exact=True)
+        if kind.agent_scoped
+        else Filters()
+    )
     near = nearest(tx, kind, user_id, vector, model, filters, limit=1)
     threshold = get_settings().memory_dedupe_threshold
     if near and float(near[0]["similarity"]) >= threshold:

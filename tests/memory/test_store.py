@@ -105,6 +105,12 @@ def test_the_same_text_of_two_users_is_two_memories(
     assert theirs.memory["id"] != mine.memory["id"]
 
 
+def test_facts_are_the_users_whichever_agent_wrote_them(db: Database, user: str) -> None:
+    first = store_one(user, fact(LONG_FACT + " too", agent_id="scribe_01"))
+    second = store_one(user, fact(LONG_FACT, agent_id="oracle_01"))
+    assert second.action == "updated" and second.memory["id"] == first.memory["id"]
+
+
 def test_procedures_of_two_agents_are_kept_apart(db: Database, user: str) -> None:
     def procedure(agent: str) -> MemoryWrite:
         return MemoryWrite(
