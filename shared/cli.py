@@ -88,6 +88,22 @@ def _goals_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _memory_consolidate(args: argparse.Namespace) -> int:
+    import json
+
+    from shared import bootstrap
+    from shared.db import get_database
+    from shared.local.env import local_settings
+    from shared.memory.consolidate import consolidate
+
+    settings, _server = local_settings()
+    bootstrap.configure(settings)
+    report = consolidate(args.user)
+    print(json.dumps(report, indent=2, default=str))
+    get_database().close()
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="segp", description="SEGP: the NEXUS OS backend.")
     sub = top.add_subparsers(dest="command", required=True)
@@ -116,6 +132,14 @@ def parser() -> argparse.ArgumentParser:
     goals.add_argument("--user", help="the user id; omitted: the daily fan-out sweep")
     goals.add_argument("--force", action="store_true", help="run even if done today (one user)")
     goals.set_defaults(run=_goals_generate)
+    memory = sub.add_parser("memory", help="operate on users' memory")
+    memory_sub = memory.add_subparsers(dest="memory_command", required=True)
+    cons = memory_sub.add_parser(
+        "consolidate",
+        help="summarise a user's similar recent episodic memories and archive old ones",
+    )
+    cons.add_argument("--user", required=True, help="the user id")
+    cons.set_defaults(run=_memory_consolidate)
     return top
 
 

@@ -111,6 +111,16 @@ class Settings(BaseModel):
     http_step_max_response_bytes: int = Field(
         256 * 1024, ge=1024, le=16 * 1024 * 1024, alias="HTTP_STEP_MAX_RESPONSE_BYTES"
     )
+    # memory
+    memory_dedupe_threshold: float = Field(0.95, gt=0, le=1, alias="MEMORY_DEDUPE_THRESHOLD")
+    memory_exact_scan_max_rows: int = Field(10000, ge=0, alias="MEMORY_EXACT_SCAN_MAX_ROWS")
+    memory_ef_search_max: int = Field(1000, ge=40, le=1000, alias="MEMORY_EF_SEARCH_MAX")
+    memory_group_similarity: float = Field(0.8, gt=0, le=1, alias="MEMORY_CONSOLIDATION_SIMILARITY")
+    memory_consolidation_window_days: int = Field(
+        7, ge=1, le=3650, alias="MEMORY_CONSOLIDATION_WINDOW_DAYS"
+    )
+    memory_archive_after_days: int = Field(30, ge=1, le=36500, alias="MEMORY_ARCHIVE_AFTER_DAYS")
+    memory_archive_importance: float = Field(0.3, ge=0, le=1, alias="MEMORY_ARCHIVE_IMPORTANCE")
 
     # the local shape and the HTTP frame
     segp_home: Path = Field(_REPO_ROOT / ".segp", alias="SEGP_HOME")

@@ -22,6 +22,7 @@ BUILTIN: list[str] = [
     "shared.agents.scribe",
     "shared.agents.brandguard",
     "shared.agents.scryer",
+    "shared.agents.mnemosyne",
 ]
 
 

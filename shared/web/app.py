@@ -15,6 +15,7 @@ ROUTE_MODULES = [
     "shared.goals.routes",
     "shared.workflows.routes",
     "shared.events.routes",
+    "shared.memory.routes",
 ]
 
 

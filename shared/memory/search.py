@@ -1,0 +1,163 @@
+"""Nearest-neighbour search in one store, correct under per-user filters.
+
+pgvector (0.6 here, no iterative scan) applies ``WHERE`` after the HNSW index scan has
+produced its ``ef_search`` candidates, so a user who owns a small share of a table gets
+few or none of their rows back at the default ``ef_search`` of 40. The strategy:
+
+- the user's matching rows are counted (capped): when there are at most
+  ``MEMORY_EXACT_SCAN_MAX_ROWS`` of them, an exact scan over just those rows (found by
+  the ``user_id`` indexes) is both correct and cheap;
+- otherwise the HNSW index is used with ``ef_search`` raised for this query so that,
+  at the user's share of the table, the candidate list holds about twice the rows
+  asked for; when that would exceed ``MEMORY_EF_SEARCH_MAX``, the scan is exact;
+- an index scan that still returns fewer rows than asked (and than exist) is redone
+  exactly, so a filter never silently loses results.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pgvector import Vector
+
+from shared.config import get_settings
+from shared.db import Row, Tx
+from shared.memory.kinds import Kind
+
+DEFAULT_EF_SEARCH = 40
+_HEADROOM = 2.0  # candidates wanted per row asked for, at the user's share
+
+
+@dataclass(frozen=True)
+class Filters:
+    agent_id: str | None = None
+    agent_exact: bool = False  # True: agent_id must equal agent_id, NULL included
+    category: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    include_inactive: bool = False  # archived episodic, expired semantic
+
+
+@dataclass(frozen=True)
+class Plan:
+    exact: bool
+    ef_search: int | None = None
+    matching: int = 0
+
+
+def where(kind: Kind, user_id: str, model: str, filters: Filters) -> tuple[str, list[Any]]:
+    """The WHERE clause of a search: always the user and the embedding model."""
+    clauses = ["user_id = %s", "embedding_model = %s", "embedding IS NOT NULL"]
+    params: list[Any] = [user_id, model]
+    if filters.agent_exact:
+        clauses.append("agent_id IS NOT DISTINCT FROM %s")
+        params.append(filters.agent_id)
+    elif filters.agent_id is not None:
+        clauses.append("agent_id = %s")
+        params.append(filters.agent_id)
+    if filters.category is not None:
+        clauses.append(f"{kind.category_column} = %s")
+        params.append(filters.category)
+    if filters.since is not None:
+        clauses.append("created_at >= %s")
+        params.append(filters.since)
+    if filters.until is not None:
+        clauses.append("created_at < %s")
+        params.append(filters.until)
+    if not filters.include_inactive:
+        clauses.append(kind.live)
+    return " AND ".join(clauses), params
+
+
+def choose(tx: Tx, kind: Kind, clause: str, params: list[Any], limit: int) -> Plan:
+    settings = get_settings()
+    cap = settings.memory_exact_scan_max_rows
+    few = tx.scalar(
+        f"SELECT count(*) FROM (SELECT 1 FROM {kind.table} WHERE {clause} LIMIT %s) s",
+        [*params, cap + 1],
+    )
+    if few <= cap:
+        return Plan(exact=True, matching=int(few))
+    matching = int(tx.scalar(f"SELECT count(*) FROM {kind.table} WHERE {clause}", params))
+    estimate = tx.scalar(
+        "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = %s::regclass",
+        (kind.table,),
+    )
+    total = max(int(estimate or 0), matching)
+    ef = math.ceil(limit * _HEADROOM * total / max(matching, 1))
+    if ef > settings.memory_ef_search_max:
+        return Plan(exact=True, matching=matching)
+    return Plan(exact=False, ef_search=max(ef, limit, DEFAULT_EF_SEARCH), matching=matching)
+
+
+def search_sql(kind: Kind, clause: str, exact: bool) -> str:
+    """Parameters: the WHERE clause's, then the query vector, then the limit. The exact
+    form materialises the user's rows first so the planner cannot order by the index."""
+    if exact:
+        return (
+            f"WITH candidates AS MATERIALIZED (SELECT {kind.select}, "
+            f"embedding <=> %s::vector AS distance FROM {kind.table} WHERE {clause}) "
+            f"SELECT {kind.select}, 1 - distance AS similarity FROM candidates "
+            "ORDER BY distance, id LIMIT %s"
+        )
+    return (
+        f"SELECT {kind.select}, 1 - (embedding <=> %s::vector) AS similarity "
+        f"FROM {kind.table} WHERE {clause} ORDER BY embedding <=> %s::vector LIMIT %s"
+    )
+
+
+def _params(clause_params: list[Any], vector: Vector, limit: int, exact: bool) -> list[Any]:
+    if exact:
+        return [vector, *clause_params, limit]
+    return [vector, *clause_params, vector, limit]
+
+
+def _run(
+    tx: Tx,
+    kind: Kind,
+    clause: str,
+    params: list[Any],
+    vector: Vector,
+    plan: Plan,
+    limit: int,
+    explain: bool = False,
+) -> list[Row]:
+    sql = search_sql(kind, clause, plan.exact)
+    if explain:
+        sql = "EXPLAIN " + sql
+    if plan.exact:
+        return tx.all(sql, _params(params, vector, limit, exact=True))
+    previous = tx.scalar("SELECT current_setting('hnsw.ef_search', true)")
+    tx.scalar("SELECT set_config('hnsw.ef_search', %s, true)", (str(plan.ef_search),))
+    try:
+        return tx.all(sql, _params(params, vector, limit, exact=False))
+    finally:
+        tx.scalar(
+            "SELECT set_config('hnsw.ef_search', %s, true)",
+            (previous or str(DEFAULT_EF_SEARCH),),
+        )
+
+
+def nearest(
+    tx: Tx, kind: Kind, user_id: str, vector: Vector, model: str, filters: Filters, limit: int
+) -> list[Row]:
+    """The user's ``limit`` rows nearest ``vector``, each with ``similarity`` (cosine)."""
+    clause, params = where(kind, user_id, model, filters)
+    plan = choose(tx, kind, clause, params, limit)
+    rows = _run(tx, kind, clause, params, vector, plan, limit)
+    if not plan.exact and len(rows) < min(limit, plan.matching):
+        rows = _run(tx, kind, clause, params, vector, Plan(exact=True), limit)
+    return rows
+
+
+def explain(
+    tx: Tx, kind: Kind, user_id: str, vector: Vector, model: str, filters: Filters, limit: int
+) -> tuple[Plan, str]:
+    """The plan ``nearest`` chooses and PostgreSQL's EXPLAIN of the query it runs."""
+    clause, params = where(kind, user_id, model, filters)
+    plan = choose(tx, kind, clause, params, limit)
+    rows = _run(tx, kind, clause, params, vector, plan, limit, explain=True)
+    return plan, "\n".join(str(next(iter(r.values()))) for r in rows)

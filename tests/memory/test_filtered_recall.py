@@ -1,0 +1,163 @@
+"""Recall on a large table where a user owns a small share of the rows.
+
+pgvector filters after the HNSW scan: with the default ef_search of 40, a scan of a
+table dominated by another user's nearby rows yields none of a small user's rows. The
+table here is built for exactly that: 5,000 rows of a "crowd" user all closer to the
+query than anything the small user owns, plus users with a modest share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pgvector import Vector
+
+from shared.db import Database
+from shared.memory.recall import explain, recall
+from shared.memory.store import MemoryWrite, embed, store
+from shared.model import get_model
+
+QUERY = "weekly newsletter about growth marketing for indie founders"
+CROWD, SMALL, CLOSE, FAR = "crowd", "small", "close-share", "far-share"
+
+
+def bulk(tx: Any, user: str, n: int, query: Vector, noise: float) -> None:
+    """``n`` rows for ``user`` near the query (per-dimension noise), in one statement."""
+    tx.execute(
+        "INSERT INTO episodic_memories (user_id, agent_id, content, content_hash, embedding, "
+        "embedding_model) SELECT %s, 'scribe_01', %s || ' row ' || g, %s || g, "
+        "(SELECT array_agg(x + (random() - 0.5) * %s + g * 0) "
+        " FROM unnest(%s::vector::real[]) x)::vector, %s FROM generate_series(1, %s) g",
+        (user, user, user, noise, query, get_model().embedding_model, n),
+    )
+
+
+@pytest.fixture(scope="module")
+def table(db: Database) -> Vector:
+    query = embed([QUERY], "RETRIEVAL_QUERY")[0][0]
+    with db.transaction() as tx:
+        tx.execute("DROP INDEX episodic_memories_embedding")
+        tx.execute("SELECT setseed(0.42)")
+        bulk(tx, CROWD, 5000, query, noise=0.02)
+        bulk(tx, CLOSE, 300, query, noise=0.02)  # interleaved with the crowd
+        bulk(tx, FAR, 300, query, noise=0.08)  # behind the whole crowd
+    notes = [
+        MemoryWrite(
+            type="episodic",
+            content=f"note {i}: idea {i * 7} for the growth newsletter, draft {i % 3}",
+            fields={"agent_id": "scribe_01", "interaction_type": "note"},
+        )
+        for i in range(30)
+    ]
+    store(SMALL, notes)
+    with db.transaction() as tx:
+        tx.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        tx.execute(
+            "CREATE INDEX episodic_memories_embedding ON episodic_memories "
+            "USING hnsw (embedding vector_cosine_ops)"
+        )
+        tx.execute("ANALYZE episodic_memories")
+    return query
+
+
+def exact_top(db: Database, user: str, query: Vector, k: int) -> list[str]:
+    with db.transaction() as tx:
+        tx.execute("SET LOCAL enable_indexscan = off")
+        rows = tx.all(
+            "SELECT id FROM episodic_memories WHERE user_id = %s "
+            "ORDER BY embedding <=> %s::vector, id LIMIT %s",
+            (user, query, k),
+        )
+    return [str(r["id"]) for r in rows]
+
+
+def test_a_plain_filtered_index_scan_loses_the_small_users_rows(
+    db: Database, table: Vector
+) -> None:
+    with db.transaction() as tx:
+        tx.execute("SET LOCAL enable_sort = off")  # the plan a stale estimate would pick
+        plan = tx.all(
+            "EXPLAIN SELECT id FROM episodic_memories WHERE user_id = %s "
+            "ORDER BY embedding <=> %s::vector LIMIT 10",
+            (SMALL, table),
+        )
+        rows = tx.all(
+            "SELECT id FROM episodic_memories WHERE user_id = %s "
+            "ORDER BY embedding <=> %s::vector LIMIT 10",
+            (SMALL, table),
+        )
+    assert "episodic_memories_embedding" in str(plan)
+    assert len(rows) < 10
+
+
+def test_recall_returns_a_small_users_nearest_rows_exactly(db: Database, table: Vector) -> None:
+    found = recall(SMALL, QUERY, type="episodic", limit=10)
+    assert [str(r["id"]) for r in found] == exact_top(db, SMALL, table, 10)
+    assert all(r["user_id"] == SMALL for r in found)
+    assert found[0]["similarity"] >= found[-1]["similarity"]
+
+
+def test_a_small_users_recall_is_an_exact_scan(table: Vector) -> None:
+    assert explain(SMALL, QUERY, type="episodic").startswith("strategy: exact scan")
+
+
+def test_recall_of_a_large_user_uses_the_hnsw_index(table: Vector, reconfigure: Any) -> None:
+    reconfigure(MEMORY_EXACT_SCAN_MAX_ROWS="1000")
+    text = explain(CROWD, QUERY, type="episodic")
+    assert text.startswith("strategy: hnsw")
+    assert "Index Scan using episodic_memories_embedding on episodic_memories" in text
+    assert len(recall(CROWD, QUERY, type="episodic", limit=10)) == 10
+
+
+def test_a_modest_share_raises_ef_search_for_the_query(
+    db: Database, table: Vector, reconfigure: Any
+) -> None:
+    reconfigure(MEMORY_EXACT_SCAN_MAX_ROWS="100")
+    text = explain(CLOSE, QUERY, type="episodic")
+    ef = int(text.split("ef_search=")[1].split(")")[0])
+    assert ef > 40  # ~2 x 10 x (5,630 / 300); the planner may still prefer an exact plan
+    found = recall(CLOSE, QUERY, type="episodic", limit=10)
+    assert len(found) == 10
+    assert all(r["user_id"] == CLOSE for r in found)
+    assert len({str(r["id"]) for r in found} & set(exact_top(db, CLOSE, table, 10))) >= 8
+
+
+def test_a_user_whose_rows_are_all_behind_another_users_gets_their_nearest(
+    db: Database, table: Vector, reconfigure: Any
+) -> None:
+    reconfigure(MEMORY_EXACT_SCAN_MAX_ROWS="100")
+    assert explain(FAR, QUERY, type="episodic").startswith("strategy: hnsw")
+    found = recall(FAR, QUERY, type="episodic", limit=10)
+    assert [str(r["id"]) for r in found] == exact_top(db, FAR, table, 10)
+
+
+def test_an_index_scan_that_comes_back_short_is_redone_exactly(
+    db: Database, table: Vector, reconfigure: Any
+) -> None:
+    """A planner that orders by the index even for a 300-row user (as with stale
+    statistics): the raised ef_search still yields only crowd rows, and the exact
+    rescan finds the user's."""
+    with db.transaction() as tx:
+        name = tx.scalar("SELECT current_database()")
+        tx.execute(f'ALTER DATABASE "{name}" SET enable_sort = off')
+    try:
+        reconfigure(MEMORY_EXACT_SCAN_MAX_ROWS="100")
+        plan = explain(FAR, QUERY, type="episodic")
+        assert plan.startswith("strategy: hnsw")
+        assert "Index Scan using episodic_memories_embedding" in plan
+        found = recall(FAR, QUERY, type="episodic", limit=10)
+        assert [str(r["id"]) for r in found] == exact_top(db, FAR, table, 10)
+    finally:
+        with db.transaction() as tx:
+            tx.execute(f'ALTER DATABASE "{name}" RESET enable_sort')
+
+
+def test_the_ef_search_of_the_session_is_left_as_it_was(
+    db: Database, table: Vector, reconfigure: Any
+) -> None:
+    reconfigure(MEMORY_EXACT_SCAN_MAX_ROWS="100", DB_POOL_SIZE="1")
+    recall(CLOSE, QUERY, type="episodic", limit=10)
+    from shared.db import get_database
+
+    with get_database().transaction() as tx:
+        assert tx.scalar("SELECT current_setting('hnsw.ef_search')") == "40"
