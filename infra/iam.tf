@@ -5,15 +5,16 @@ locals {
   # functions that write Cloud Scheduler jobs: the api mirrors task changes, schedule-fire reconciles
   scheduler_writers = [for k, f in local.functions : k if contains(f.env_sets, "scheduler")]
 
-  # who may invoke each private function, besides what the variables add
+  # who may invoke each private function: function -> {label -> member}. The labels,
+  # not the members, key the grants: account emails are unknown until the accounts exist.
   private_invokers = {
-    evolve          = var.evolve_invoker_members
-    schedule_fire   = ["serviceAccount:${google_service_account.invoker.email}"]
-    event_dispatch  = ["serviceAccount:${google_service_account.event_push.email}"]
-    goal_generation = ["serviceAccount:${google_service_account.invoker.email}"]
+    evolve          = { for m in var.evolve_invoker_members : m => m }
+    schedule_fire   = { scheduler = "serviceAccount:${google_service_account.invoker.email}" }
+    event_dispatch  = { event_push = "serviceAccount:${google_service_account.event_push.email}" }
+    goal_generation = { scheduler = "serviceAccount:${google_service_account.invoker.email}" }
   }
   invoker_grants = merge([
-    for k, members in local.private_invokers : { for m in members : "${k} ${m}" => { function = k, member = m } }
+    for k, members in local.private_invokers : { for label, m in members : "${k} ${label}" => { function = k, member = m } }
   ]...)
 
   runtime_project_roles = merge([
