@@ -33,10 +33,11 @@ class Terraform:
 
     def strings(self) -> Iterator[str]:
         """Every string in every file: attribute values, expressions, keys of maps."""
-        yield from _strings(list(self.files.values()))
+        yield from strings(list(self.files.values()))
 
 
-def _strings(node: Any) -> Iterator[str]:
+def strings(node: Any) -> Iterator[str]:
+    """Every string in a parsed tree (comments left out)."""
     if isinstance(node, str):
         yield node
     elif isinstance(node, dict):
@@ -44,10 +45,10 @@ def _strings(node: Any) -> Iterator[str]:
             if key == "__comments__":
                 continue
             yield key
-            yield from _strings(value)
+            yield from strings(value)
     elif isinstance(node, list):
         for item in node:
-            yield from _strings(item)
+            yield from strings(item)
 
 
 def _blocks(entries: list[dict[str, Any]]) -> Iterator[tuple[str, Any]]:

@@ -13,7 +13,14 @@ import pytest
 
 import main
 from shared.config import Settings
-from tests.infra.terraform import INFRA, expression, is_expression, load, variable_default
+from tests.infra.terraform import (
+    INFRA,
+    expression,
+    is_expression,
+    load,
+    strings,
+    variable_default,
+)
 
 TF = load()
 FUNCTIONS: dict[str, Any] = TF.locals["functions"]
@@ -142,6 +149,16 @@ def test_every_reference_resolves_to_a_declaration() -> None:
     assert {f"{k}.{n}" for k, n in data if n not in TF.data.get(k, {})} == set()
     assert set(re.findall(r"\bvar\.([a-z0-9_]+)", text)) <= set(TF.variables)
     assert set(re.findall(r"\blocal\.([a-z0-9_]+)", text)) <= set(TF.locals)
+
+
+def test_every_variable_is_used() -> None:
+    outside = "\n".join(
+        string
+        for name, parsed in TF.files.items()
+        if name != "variables.tf"
+        for string in strings(parsed)
+    )
+    assert set(TF.variables) - set(re.findall(r"\bvar\.([a-z0-9_]+)", outside)) == set()
 
 
 def test_every_literal_function_key_names_a_declared_function() -> None:
