@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format clean
+.PHONY: run test lint format clean package package-check
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,5 +28,13 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The source archive every function deploys from (dist/segp-source.zip, with locked
+# requirements), and the check that it boots each function in a clean venv.
+package: $(STAMP)
+	$(BIN)/python infra/scripts/package.py
+
+package-check: package
+	$(BIN)/python infra/scripts/package_check.py dist/segp-source.zip
+
 clean:
-	rm -rf $(VENV) .segp .mypy_cache .ruff_cache
+	rm -rf $(VENV) .segp .mypy_cache .ruff_cache dist
