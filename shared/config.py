@@ -73,6 +73,13 @@ class Settings(BaseModel):
         1000, ge=2, le=1_000_000, alias="IMPROVE_EXPERIMENT_MAX_SAMPLES"
     )
 
+    # workflows: the http step's limits and the non-global addresses it may reach
+    http_step_allowlist: str = Field("", alias="HTTP_STEP_ALLOWLIST")
+    http_step_timeout_seconds: float = Field(10.0, gt=0, le=120, alias="HTTP_STEP_TIMEOUT_SECONDS")
+    http_step_max_response_bytes: int = Field(
+        256 * 1024, ge=1024, le=16 * 1024 * 1024, alias="HTTP_STEP_MAX_RESPONSE_BYTES"
+    )
+
     # the local shape and the HTTP frame
     segp_home: Path = Field(_REPO_ROOT / ".segp", alias="SEGP_HOME")
     port: int = Field(8080, ge=1, le=65535, alias="PORT")

@@ -11,5 +11,6 @@ from shared.web.router import Api
 def api_app() -> Api:
     from shared.improve import routes as improve
     from shared.web import system
+    from shared.workflows import routes as workflows
 
-    return Api([system.router, improve.router])
+    return Api([system.router, improve.router, workflows.router])

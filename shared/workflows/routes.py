@@ -1,0 +1,218 @@
+"""The workflow routes of design.md §4. Another user's workflow, run or webhook is 404,
+and so is a malformed id. Runs started here execute within the request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.errors import Invalid
+from shared.web.router import Ctx, Router, read_json
+from shared.workflows import runs, store, webhooks
+from shared.workflows.definition import MAX_DESCRIPTION, MAX_NAME, validate_steps
+from shared.workflows.engine import execute_workflow
+from shared.workflows.schemas import RUN, RUN_RESULT, WEBHOOK_CREATED, WORKFLOW, envelope, list_of
+
+router = Router()
+TAG = "workflows"
+
+
+class WorkflowBody(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    name: str = Field(min_length=1, max_length=MAX_NAME)
+    description: str | None = Field(None, max_length=MAX_DESCRIPTION)
+    steps: list[Any] = Field(default_factory=list)
+    is_active: bool = Field(True, alias="isActive")
+
+
+class WorkflowChanges(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    name: str | None = Field(None, min_length=1, max_length=MAX_NAME)
+    description: str | None = Field(None, max_length=MAX_DESCRIPTION)
+    steps: list[Any] | None = None
+    is_active: bool | None = Field(None, alias="isActive")
+
+
+class RunBody(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    input: dict[str, Any] | None = None
+
+
+def _idempotency_key(ctx: Ctx, scope: str) -> str | None:
+    key = ctx.request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 150:
+        raise Invalid("Idempotency-Key header must be 1..150 characters")
+    return f"{scope}:{key}"
+
+
+@router.route(
+    "POST",
+    "/api/workflow",
+    summary="Create a workflow",
+    body=WorkflowBody,
+    response=envelope("workflow", WORKFLOW),
+    status=201,
+    tag=TAG,
+)
+def create_workflow(ctx: Ctx) -> dict[str, Any]:
+    body: WorkflowBody = ctx.body
+    steps = validate_steps(body.steps)
+    workflow = store.create(ctx.user_id, body.name, body.description, steps, body.is_active)
+    return {"success": True, "workflow": workflow}
+
+
+@router.route(
+    "GET",
+    "/api/workflows",
+    summary="List the user's workflows",
+    response=list_of(WORKFLOW),
+    tag=TAG,
+)
+def list_workflows(ctx: Ctx) -> list[dict[str, Any]]:
+    return store.list_for(ctx.user_id)
+
+
+@router.route(
+    "GET",
+    "/api/workflow/<id>",
+    summary="A workflow with its recent runs and its webhooks",
+    response=WORKFLOW,
+    tag=TAG,
+)
+def get_workflow(ctx: Ctx) -> dict[str, Any]:
+    workflow = store.get(ctx.user_id, ctx.params["id"])
+    workflow_id = str(workflow["id"])
+    return {
+        **workflow,
+        "runs": runs.recent(ctx.user_id, workflow_id),
+        "webhooks": webhooks.for_workflow(ctx.user_id, workflow_id),
+    }
+
+
+@router.route(
+    "PUT",
+    "/api/workflow/<id>",
+    summary="Change a workflow's name, description, steps or active flag",
+    body=WorkflowChanges,
+    response=envelope("workflow", WORKFLOW),
+    tag=TAG,
+)
+def update_workflow(ctx: Ctx) -> dict[str, Any]:
+    body: WorkflowChanges = ctx.body
+    changes: dict[str, Any] = {}
+    for field in body.model_fields_set:
+        value = getattr(body, field)
+        if value is None and field != "description":
+            raise Invalid(f"{field} cannot be null")
+        changes[field] = value
+    if "steps" in changes:
+        changes["steps"] = validate_steps(changes["steps"])
+    workflow = store.update(ctx.user_id, ctx.params["id"], changes)
+    return {"success": True, "workflow": workflow}
+
+
+@router.route("DELETE", "/api/workflow/<id>", summary="Delete a workflow", tag=TAG)
+def delete_workflow(ctx: Ctx) -> dict[str, Any]:
+    store.delete(ctx.user_id, ctx.params["id"])
+    return {"success": True}
+
+
+@router.route(
+    "POST",
+    "/api/workflow/<id>/run",
+    summary="Run a workflow now (header Idempotency-Key: a repeat returns the first run)",
+    body=RunBody,
+    response=RUN_RESULT,
+    errors=(409,),
+    tag=TAG,
+)
+def run_workflow(ctx: Ctx) -> dict[str, Any]:
+    body: RunBody = ctx.body
+    workflow_id = store.parse_id(ctx.params["id"])
+    run = execute_workflow(
+        workflow_id,
+        ctx.user_id,
+        {},
+        "manual",
+        idempotency_key=_idempotency_key(ctx, f"manual:{workflow_id}"),
+        input=body.input,
+    )
+    return {"success": run["status"] == "succeeded", "run": run}
+
+
+@router.route(
+    "GET",
+    "/api/workflow/run/<runId>",
+    summary="A run with each step's result",
+    response=RUN,
+    tag=TAG,
+)
+def get_run(ctx: Ctx) -> dict[str, Any]:
+    return runs.get(ctx.user_id, ctx.params["runId"])
+
+
+@router.route(
+    "POST",
+    "/api/workflow/<id>/webhook",
+    summary="Create an inbound webhook for a workflow (the key is shown once)",
+    response=WEBHOOK_CREATED,
+    status=201,
+    tag=TAG,
+)
+def create_webhook(ctx: Ctx) -> dict[str, Any]:
+    row, endpoint_key = webhooks.create(ctx.user_id, ctx.params["id"])
+    base = ctx.request.url_root.rstrip("/")
+    prefix = "/api" if ctx.request.path.startswith("/api") else ""
+    return {
+        "success": True,
+        "webhook": {
+            "id": row["id"],
+            "endpointKey": endpoint_key,
+            "url": f"{base}{prefix}/webhook/{endpoint_key}",
+        },
+    }
+
+
+@router.route(
+    "DELETE",
+    "/api/workflow/<id>/webhook/<webhookId>",
+    summary="Revoke an inbound webhook; its key stops working at once",
+    tag=TAG,
+)
+def delete_webhook(ctx: Ctx) -> dict[str, Any]:
+    webhooks.revoke(ctx.user_id, ctx.params["id"], ctx.params["webhookId"])
+    return {"success": True}
+
+
+@router.route(
+    "POST",
+    "/api/webhook/<endpointKey>",
+    summary="Start a workflow from outside: the body is the run's trigger data (no JWT)",
+    response={
+        "type": "object",
+        "properties": {"success": {"type": "boolean"}, "runId": {"type": "string"}},
+        "required": ["success", "runId"],
+    },
+    status=202,
+    auth=False,
+    errors=(409, 413),
+    tag=TAG,
+)
+def inbound_webhook(ctx: Ctx) -> tuple[dict[str, Any], int]:
+    hook = webhooks.resolve(ctx.params["endpointKey"])
+    body = read_json(ctx.request)
+    trigger = body if isinstance(body, dict) else ({} if body is None else {"body": body})
+    run = execute_workflow(
+        str(hook["workflow_id"]),
+        hook["user_id"],
+        trigger,
+        "webhook",
+        idempotency_key=_idempotency_key(ctx, f"webhook:{hook['id']}"),
+    )
+    return {"success": True, "runId": run["id"]}, 202

@@ -1,0 +1,105 @@
+"""JSON schemas of the workflow routes' responses, for the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Schema = dict[str, Any]
+
+_TIME = {"type": "string", "format": "date-time"}
+_UUID = {"type": "string", "format": "uuid"}
+
+STEP_RESULT: Schema = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "type": {"type": "string", "enum": ["agent", "http", "emit", "condition"]},
+        "status": {"type": "string", "enum": ["succeeded", "failed", "skipped"]},
+        "input": {},
+        "output": {},
+        "error": {"type": ["string", "null"]},
+        "reason": {"type": "string", "description": "why a skipped step did not run"},
+        "matched": {"type": "boolean", "description": "condition steps: whether it held"},
+        "startedAt": _TIME,
+        "durationMs": {"type": "number"},
+    },
+    "required": ["id", "status"],
+}
+
+RUN: Schema = {
+    "type": "object",
+    "properties": {
+        "id": _UUID,
+        "workflow_id": _UUID,
+        "user_id": {"type": "string"},
+        "trigger_type": {"type": "string", "enum": ["manual", "scheduled", "event", "webhook"]},
+        "trigger_data": {"type": "object"},
+        "input": {"type": "object"},
+        "status": {"type": "string", "enum": ["running", "succeeded", "failed", "skipped"]},
+        "step_results": {"type": "array", "items": STEP_RESULT},
+        "error": {"type": ["string", "null"]},
+        "idempotency_key": {"type": ["string", "null"]},
+        "started_at": _TIME,
+        "finished_at": {"type": ["string", "null"], "format": "date-time"},
+    },
+    "required": ["id", "workflow_id", "status", "step_results"],
+}
+
+WORKFLOW: Schema = {
+    "type": "object",
+    "properties": {
+        "id": _UUID,
+        "user_id": {"type": "string"},
+        "name": {"type": "string"},
+        "description": {"type": ["string", "null"]},
+        "steps": {"type": "array", "items": {"type": "object"}},
+        "is_active": {"type": "boolean"},
+        "created_at": _TIME,
+        "updated_at": _TIME,
+        "runs": {"type": "array", "items": RUN, "description": "recent runs (single workflow)"},
+        "webhooks": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"id": _UUID, "created_at": _TIME, "revoked_at": {}},
+            },
+            "description": "inbound webhooks (single workflow)",
+        },
+    },
+    "required": ["id", "name", "steps", "is_active"],
+}
+
+RUN_RESULT: Schema = {
+    "type": "object",
+    "properties": {"success": {"type": "boolean"}, "run": RUN},
+    "required": ["success", "run"],
+}
+
+WEBHOOK_CREATED: Schema = {
+    "type": "object",
+    "properties": {
+        "success": {"type": "boolean"},
+        "webhook": {
+            "type": "object",
+            "properties": {
+                "id": _UUID,
+                "endpointKey": {"type": "string", "description": "shown once"},
+                "url": {"type": "string"},
+            },
+            "required": ["id", "endpointKey", "url"],
+        },
+    },
+    "required": ["success", "webhook"],
+}
+
+
+def envelope(name: str, item: Schema) -> Schema:
+    return {
+        "type": "object",
+        "properties": {"success": {"type": "boolean"}, name: item},
+        "required": ["success", name],
+    }
+
+
+def list_of(item: Schema) -> Schema:
+    return {"type": "array", "items": item}
