@@ -4,5 +4,6 @@ here under its own name."""
 from __future__ import annotations
 
 from functions.api import api
+from functions.schedule_fire import schedule_fire
 
-__all__ = ["api"]
+__all__ = ["api", "schedule_fire"]

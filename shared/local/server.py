@@ -14,6 +14,7 @@ MAIN = str(Path(__file__).resolve().parents[2] / "main.py")
 # mount path -> entry point in main.py; a target appears once its function exists
 MOUNTS: dict[str, str] = {
     "/api": "api",
+    "/schedule-fire": "schedule_fire",
 }
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
