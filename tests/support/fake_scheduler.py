@@ -22,6 +22,7 @@ READS = ("GetJob", "ListJobs")
 class Call:
     method: str
     name: str  # the job (or parent) the call was about
+    mask: tuple[str, ...] = ()  # UpdateJob's update_mask paths
 
 
 @dataclass
@@ -83,10 +84,13 @@ class FakeCloudScheduler:
     def _recorded(self, method: str, fn: Any) -> Any:
         def handler(request: Any, context: grpc.ServicerContext) -> Any:
             name = getattr(request, "name", "") or getattr(request, "parent", "")
+            mask: tuple[str, ...] = ()
             if method in ("CreateJob", "UpdateJob"):
                 name = request.job.name
+            if method == "UpdateJob":
+                mask = tuple(request.update_mask.paths)
             with self._lock:
-                self.calls.append(Call(method, name))
+                self.calls.append(Call(method, name, mask))
                 code = self.failures.get(method)
             if code is not None:
                 context.abort(code, f"injected failure of {method}")
