@@ -99,7 +99,7 @@ TASK_RUN: Schema = {
 
 MIRROR = {
     "type": "string",
-    "enum": ["off", "in_sync", "out_of_sync"],
+    "enum": ["off", "in_sync", "out_of_sync", "unchanged"],
     "description": "whether Cloud Scheduler was updated; out_of_sync is repaired by the next reconcile",
 }
 
