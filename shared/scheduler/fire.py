@@ -49,6 +49,7 @@ class Claim:
     slot_at: datetime | None
     source: str
     schedule_time: datetime
+    resumed: bool = False  # a row an earlier attempt claimed and did not finish
 
 
 def slot_key(at: datetime) -> str:
@@ -132,7 +133,9 @@ def _claim(delivery: Delivery, now: datetime) -> Claim | dict[str, Any]:
         )
         if existing is not None:
             if existing["status"] == "running":  # an earlier attempt did not finish
-                return Claim(str(existing["id"]), task, key, slot, source, schedule_time)
+                return Claim(
+                    str(existing["id"]), task, key, slot, source, schedule_time, resumed=True
+                )
             return {
                 **outcome,
                 "status": "duplicate",
@@ -186,6 +189,8 @@ def execute(claim: Claim) -> dict[str, Any]:
         log.warning("scheduled fire of task %s failed: %s", task["id"], exc.message)
         _finish(claim.row_id, "failed", None, exc.message)
         return {**outcome, "status": "failed", "error": exc.message}
+    if claim.resumed and run["status"] == "running":  # the first attempt is still at it
+        return {**outcome, "status": "duplicate", "previous": "running", "workflowRunId": run["id"]}
     _finish(claim.row_id, "fired", run["id"], f"workflow run {run['status']}")
     return {**outcome, "status": "fired", "workflowRunId": run["id"], "runStatus": run["status"]}
 
