@@ -14,7 +14,7 @@ from typing import Any
 from shared import bootstrap
 from shared.config import Settings, get_settings
 from shared.errors import AppError, Permanent, Retryable
-from shared.scheduler.mirror import JobMirror, JobSpec, RetryPolicy, task_prefix
+from shared.scheduler.mirror import FIELDS, JobMirror, JobSpec, RetryPolicy, task_prefix
 
 PAGE_SIZE = 500  # the API's maximum
 
@@ -165,7 +165,7 @@ class CloudSchedulerMirror:
         try:
             self._call("create_job", parent=self._parent, job=self._job(spec))
         except gexc.AlreadyExists:  # created by a concurrent sync: make it ours
-            self.update(spec, ["schedule", "time_zone", "http_target", "retry_config"])
+            self.update(spec, list(FIELDS))
 
     def update(self, spec: JobSpec, fields: list[str]) -> None:
         from google.api_core import exceptions as gexc

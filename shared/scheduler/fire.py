@@ -26,6 +26,7 @@ from shared.errors import AppError, BadRequest, Retryable
 from shared.logs import get
 from shared.scheduler.cron import Schedule, as_utc, rfc3339
 from shared.scheduler.tasks import COLUMNS
+from shared.workflows.engine import execute_workflow
 
 log = get(__name__)
 
@@ -166,8 +167,6 @@ def _finish(row_id: str, status: str, run_id: Any, detail: str | None) -> None:
 def execute(claim: Claim) -> dict[str, Any]:
     """Run the claimed fire's workflow once (the engine's idempotency key) and record
     the outcome. ``Retryable`` propagates, leaving the row ``running`` for the retry."""
-    from shared.workflows.engine import execute_workflow
-
     task = claim.task
     outcome: dict[str, Any] = {"taskId": str(task["id"]), "fireKey": claim.fire_key}
     trigger = {
