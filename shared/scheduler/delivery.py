@@ -13,8 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from shared.errors import BadRequest
+from shared.logs import get
 from shared.scheduler.cron import as_utc
 from shared.scheduler.fire import Delivery
+
+log = get(__name__)
 
 SCHEDULE_TIME = "X-CloudScheduler-ScheduleTime"
 JOB_NAME = "X-CloudScheduler-JobName"
@@ -69,9 +72,19 @@ def handle(command: Command, now: datetime | None = None) -> dict[str, Any]:
 
         return fire(command, now)
     if command == "tick":
+        from shared.events.publish import relay_pending
         from shared.scheduler.tick import tick
 
-        return tick(now)
+        result = tick(now)
+        # The per-minute job is also the outbox relay: events whose publish failed
+        # after their commit are published here. Best effort: the fires above are
+        # done, and the next minute relays what this one could not.
+        try:
+            result["relayed"] = relay_pending()
+        except Exception as exc:
+            log.warning("outbox relay failed", extra={"error": str(exc)})
+            result["relayed"] = 0
+        return result
     if command == "reconcile":
         from shared.scheduler.sync import reconcile
 
