@@ -72,6 +72,18 @@ def serve(home: Path, port: int) -> subprocess.Popen[bytes]:
     )
 
 
+def mint_token(home: Path, port: int, user: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "token", "--user", user],
+        cwd=ROOT,
+        env=env_for(home, port),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
 def postgres_for(home: Path) -> list[psutil.Process]:
     found = []
     for p in psutil.process_iter(["name", "cmdline"]):
@@ -101,6 +113,13 @@ def test_two_servers_with_their_own_home_and_port_run_side_by_side(
         for proc, port in zip(procs, ports, strict=True):
             assert wait_healthy(port, proc)["status"] == "ok"
         assert len(postgres_for(homes[0])) >= 1 and len(postgres_for(homes[1])) >= 1
+        # each installation accepts the tokens `segp token` mints for it, and only those
+        first = mint_token(homes[0], ports[0], "creator-1")
+        url = f"http://127.0.0.1:{ports[0]}/api/workflows"
+        assert get(url, {"Authorization": f"Bearer {first}"})[0] == 200
+        assert get(url, {"Authorization": f"Bearer {first[:-2]}xx"})[0] == 401
+        other = f"http://127.0.0.1:{ports[1]}/api/workflows"
+        assert get(other, {"Authorization": f"Bearer {first}"})[0] == 401
     finally:
         outputs = [stop(p) for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs
