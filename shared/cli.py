@@ -9,7 +9,14 @@ from collections.abc import Callable, Sequence
 Command = Callable[[argparse.Namespace], int]
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (a process manager, ``docker stop``, ``kill``) stops like Ctrl-C."""
+    raise KeyboardInterrupt
+
+
 def _serve(args: argparse.Namespace) -> int:
+    import signal
+
     from werkzeug.serving import run_simple
 
     from shared import bootstrap, logs
@@ -36,6 +43,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"model: {describe(settings)}")
     print(f"dev token (user 'dev'): {mint('dev', settings.jwt_secret)}")
     sys.stdout.flush()
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         run_simple("127.0.0.1", settings.port, build_wsgi(), threaded=True, use_reloader=False)
     except KeyboardInterrupt:
