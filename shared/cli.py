@@ -9,7 +9,14 @@ from collections.abc import Callable, Sequence
 Command = Callable[[argparse.Namespace], int]
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (a process manager, ``docker stop``, ``kill``) stops like Ctrl-C."""
+    raise KeyboardInterrupt
+
+
 def _serve(args: argparse.Namespace) -> int:
+    import signal
+
     from werkzeug.serving import run_simple
 
     from shared import bootstrap, logs
@@ -49,6 +56,7 @@ def _serve(args: argparse.Namespace) -> int:
             f"scheduler: local clock calls /schedule-fire every minute ({settings.scheduler_mode} mode)"
         )
     sys.stdout.flush()
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         run_simple("127.0.0.1", settings.port, build_wsgi(), threaded=True, use_reloader=False)
     except KeyboardInterrupt:

@@ -149,6 +149,30 @@ def test_a_server_left_by_a_killed_run_is_recovered_not_duplicated(tmp_path: Pat
     assert postgres_for(home) == []
 
 
+def gone(home: Path, timeout: float = 20) -> bool:
+    """Whether the embedded postgres of ``home`` has exited within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while postgres_for(home):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_sigterm_stops_the_server_and_its_embedded_postgres_cleanly(tmp_path: Path) -> None:
+    home, port = tmp_path / "home", free_port()
+    proc = serve(home, port)
+    try:
+        wait_healthy(port, proc)
+        assert postgres_for(home)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out.decode()
+    assert "SEGP stopped" in out.decode()
+    assert gone(home), [p.pid for p in postgres_for(home)]
+
+
 def test_segp_token_mints_tokens_for_this_installation(tmp_path: Path) -> None:
     env = env_for(tmp_path, free_port())
     out = subprocess.run(
