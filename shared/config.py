@@ -137,6 +137,11 @@ class Settings(BaseModel):
     memory_archive_after_days: int = Field(30, ge=1, le=36500, alias="MEMORY_ARCHIVE_AFTER_DAYS")
     memory_archive_importance: float = Field(0.3, ge=0, le=1, alias="MEMORY_ARCHIVE_IMPORTANCE")
 
+    # per-user rate limits of the api function (shared.web.ratelimit)
+    rate_limit_model_per_minute: int = Field(
+        60, ge=1, le=1_000_000, alias="RATE_LIMIT_MODEL_PER_MINUTE"
+    )
+
     # the local shape and the HTTP frame
     segp_home: Path = Field(_REPO_ROOT / ".segp", alias="SEGP_HOME")
     port: int = Field(8080, ge=1, le=65535, alias="PORT")

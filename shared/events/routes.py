@@ -72,7 +72,9 @@ SUCCESS = {"type": "object", "properties": {"success": {"type": "boolean"}}}
 class TriggerBody(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
-    event_type: str = Field(alias="eventType", min_length=1, max_length=100)
+    event_type: str = Field(
+        alias="eventType", min_length=1, max_length=100, pattern=outbox.EVENT_TYPE.pattern
+    )
     workflow_id: str = Field(alias="workflowId", min_length=1, max_length=100)
     conditions: Any = None
     name: str | None = Field(None, max_length=200)
@@ -81,7 +83,9 @@ class TriggerBody(BaseModel):
 class EventBody(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
-    event_type: str = Field(alias="eventType", min_length=1, max_length=100)
+    event_type: str = Field(
+        alias="eventType", min_length=1, max_length=100, pattern=outbox.EVENT_TYPE.pattern
+    )
     payload: dict[str, Any] | None = None
 
 
@@ -181,7 +185,12 @@ def publish_event(ctx: Ctx) -> dict[str, Any]:
     summary="The user's events, newest first, with the workflow runs each one started",
     response={"type": "array", "items": EVENT},
     query={
-        "eventType": {"type": "string"},
+        "eventType": {
+            "type": "string",
+            "maxLength": 100,
+            "pattern": "^(" + outbox.EVENT_TYPE.pattern.strip("^$") + ")?$",
+            "description": "only events of this type (empty: all)",
+        },
         "limit": {"type": "integer", "minimum": 1, "maximum": log.MAX_LIMIT, "default": 50},
     },
     tag=TAG,
