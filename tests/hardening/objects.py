@@ -150,6 +150,7 @@ def path_values(objects: Objects) -> dict[str, dict[str, str]]:
         "/api/scheduler/<id>/pause": {"id": o.task},
         "/api/scheduler/<id>/resume": {"id": o.task},
         "/api/scheduler/<id>/runs": {"id": o.task},
+        "/api/evolver/settings/<agentId>": {"agentId": o.agent},
     }
 
 

@@ -177,9 +177,14 @@ def test_deeply_nested_json_is_400_not_a_crash(alice: UserClient) -> None:
     assert res.get_json()["error"]
 
 
+# model-costly routes being built on other branches: held to the limit once routed
+MODEL_COSTLY_PENDING = {("POST", "/api/oracle/evolve")}
+
+
 def test_the_model_costly_routes_declare_the_model_rate_limit() -> None:
+    routed = {(r.method, r.path) for r in api_app().routes}
     declared = {(r.method, r.path) for r in api_app().routes if r.rate_limit == "model"}
-    assert declared >= MODEL_COSTLY
+    assert declared >= MODEL_COSTLY | (MODEL_COSTLY_PENDING & routed)
 
 
 def limited_routes() -> list[Route]:

@@ -91,6 +91,12 @@ MODEL_ROUTES: dict[str, Callable[[UserClient], Request]] = {
     "recall": lambda u: ("POST", "/api/memory/recall", {"query": "who is the audience"}),
     "agent-step": _agent_run,
 }
+if any(r.path == "/api/oracle/evolve" for r in api_app().routes):  # once the Evolver is in
+    MODEL_ROUTES["evolve"] = lambda u: (
+        "POST",
+        "/api/oracle/evolve",
+        {"agentId": "scribe_01", "output": "A first draft about pricing for indie founders."},
+    )
 FAULTS: dict[str, Callable[[FakeGemini], None]] = {
     "429": lambda f: f.fail(429, times=20, retry_delay="7s"),
     "500": lambda f: f.fail(500, times=20),
