@@ -16,6 +16,7 @@ from shared.agents.base import AgentResult, AgentTask
 from shared.agents.registry import get_agent
 from shared.db import Tx, get_database
 from shared.events import outbox
+from shared.evolver.agent_output import evolve_agent_result
 from shared.logs import get
 
 log = get(__name__)
@@ -43,6 +44,7 @@ def run_agent_step(
     except Exception as exc:  # a third-party agent that breaks its contract
         log.exception("agent %s raised on %s", agent_id, action)
         result = AgentResult(False, {}, error=f"agent {agent_id} failed: {type(exc).__name__}")
+    result = evolve_agent_result(user_id, agent_id, action, payload, result, depth=depth + 1)
     with get_database().transaction() as tx:
         _remember(
             tx,
