@@ -13,7 +13,8 @@ can fix something (avoided phrases, stock phrases, repeated sentences): the offl
 loop never spends a call on a rewrite it knows cannot help.
 
 The reviser removes avoided and stock phrases, drops repeated sentences and tidies the
-spacing left behind, line by line; in an object output it does so in every string."""
+spacing left behind, line by line; in an object output it does so in every string. A
+text it would empty entirely is left as it was: that is no rewrite."""
 
 from __future__ import annotations
 
@@ -164,7 +165,8 @@ def revise_text(text: str, soul: Mapping[str, Any] | None) -> str:
                 kept.append(sentence)
         if kept or not line.strip():
             lines.append(" ".join(kept))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    revised = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return revised if _WORD.search(revised) else text  # nothing left: not a rewrite
 
 
 def _tidy(sentence: str) -> str:
