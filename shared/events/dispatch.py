@@ -24,6 +24,7 @@ from shared.db import Row, get_database
 from shared.errors import Retryable
 from shared.events import triggers
 from shared.events.envelope import Envelope, Unprocessable, decode_delivery
+from shared.rejections import record_rejection
 
 log = logs.get(__name__)
 
@@ -65,17 +66,7 @@ def dispatch(envelope: Envelope, *, delivery_id: str | None = None) -> Outcome:
 
 
 def reject(reason: str, *, body: str | None, delivery_id: str | None) -> None:
-    log.warning("delivery rejected: %s", reason, extra={"deliveryId": delivery_id})
-    with get_database().transaction() as tx:
-        tx.execute(
-            "INSERT INTO rejected_deliveries (source, delivery_id, reason, body) "
-            "VALUES (%s, %s, %s, %s)",
-            (SOURCE, _clean(delivery_id), reason.replace("\x00", "\ufffd")[:1000], _clean(body)),
-        )
-
-
-def _clean(text: str | None) -> str | None:
-    return text.replace("\x00", "\ufffd") if text is not None else None
+    record_rejection(SOURCE, reason, body=body, delivery_id=delivery_id)
 
 
 def _claim(envelope: Envelope, delivery_id: str | None) -> Row | Status:

@@ -99,3 +99,17 @@ def handle(command: Command, now: datetime | None = None) -> dict[str, Any]:
     from shared.scheduler.consolidate import request_consolidation
 
     return request_consolidation(now)
+
+
+def reject(reason: str, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+    """A delivery a retry cannot fix (malformed body, unknown task id) is acknowledged
+    and recorded, so Cloud Scheduler does not retry it (design.md section 5)."""
+    from shared.rejections import record_rejection
+
+    record_rejection(
+        "schedule-fire",
+        reason,
+        body=body[:10_000].decode("utf-8", "replace"),
+        delivery_id=header(headers, JOB_NAME),
+    )
+    return {"status": "rejected", "error": reason}

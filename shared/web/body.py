@@ -43,13 +43,15 @@ def loads(raw: bytes) -> Any:
         raise BadRequest("request body is not valid JSON") from None
 
 
+def parse_json(raw: bytes) -> Any:
+    """``None`` for an empty body; 400 when it is not JSON."""
+    return loads(raw) if raw.strip() else None
+
+
 def read_json(request: Request, *, storable: bool = True) -> Any:
     """The request's JSON, read with the size limit: 413 past it, 400 when not JSON.
     ``storable``: 422 naming the field that holds what PostgreSQL cannot store."""
-    raw = read_raw(request)
-    if not raw.strip():
-        return None
-    data = loads(raw)
+    data = parse_json(read_raw(request))
     if storable:
         refuse_unstorable(data)
     return data

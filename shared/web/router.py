@@ -20,7 +20,7 @@ from shared.config import get_settings
 from shared.errors import AppError, NotFound
 from shared.web import ratelimit
 from shared.web.auth import user_from_header
-from shared.web.body import parse_body, read_json, read_raw, validation_message
+from shared.web.body import parse_body, parse_json, read_json, read_raw, validation_message
 from shared.web.responses import error_response, json_response
 
 # the body readers are part of the frame's interface (handlers import them from here)
@@ -31,6 +31,7 @@ __all__ = [
     "Route",
     "Router",
     "parse_body",
+    "parse_json",
     "read_json",
     "read_raw",
     "validation_message",
@@ -155,13 +156,11 @@ class Api:
         adapter = self._map.bind("segp", path_info=path)
         try:
             endpoint, params = adapter.match(method=request.method)
-        except MethodNotAllowed as exc:
+        except MethodNotAllowed as exc:  # an unknown route, as the contract has it: 404
             allowed = ", ".join(sorted(exc.valid_methods or []))
-            return json_response(
-                {"error": f"method {request.method} not allowed (allowed: {allowed})"},
-                405,
-                {"Allow": allowed},
-            )
+            raise NotFound(
+                f"no route {request.method} {request.path} (it takes {allowed})"
+            ) from None
         except RouteNotFound:
             raise NotFound(f"no route {request.method} {request.path}") from None
         route = self.routes[endpoint]

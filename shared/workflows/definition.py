@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shared import conditions
 from shared.agents.registry import agents, get_agent
 from shared.errors import BadRequest, Invalid
-from shared.events.outbox import check_type
+from shared.events.handlers import check_publishable
 from shared.web.router import validation_message
 from shared.workflows import templating
 
@@ -145,7 +145,7 @@ def _check_step(index: int, step: AnyStep, earlier: list[str]) -> None:
             )
     elif isinstance(step, EmitStep):
         try:
-            check_type(step.config.event_type)
+            check_publishable(step.config.event_type)
         except Invalid as exc:
             raise _refuse(index, step.id, exc.message) from None
         if isinstance(step.config.payload, str) and not _is_one_placeholder(step.config.payload):
