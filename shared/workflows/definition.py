@@ -19,6 +19,8 @@ from shared.web.router import validation_message
 from shared.workflows import templating
 
 MAX_STEPS = 50
+# A run's events fan out through triggers: few emits per run keep a chain narrow.
+MAX_EMIT_STEPS = 10
 MAX_NAME = 200
 MAX_DESCRIPTION = 2000
 
@@ -107,6 +109,8 @@ def validate_steps(steps: Any) -> list[dict[str, Any]]:
         raise Invalid("steps must be a list")
     if len(steps) > MAX_STEPS:
         raise Invalid(f"steps: at most {MAX_STEPS} steps")
+    if sum(isinstance(raw, dict) and raw.get("type") == "emit" for raw in steps) > MAX_EMIT_STEPS:
+        raise Invalid(f"steps: at most {MAX_EMIT_STEPS} emit steps")
     seen: list[str] = []
     for index, raw in enumerate(steps):
         if not isinstance(raw, dict):

@@ -184,6 +184,17 @@ def test_a_malformed_body_is_acknowledged_and_recorded_not_retried(
     assert row["reason"] == res.get_json()["error"]
 
 
+def test_a_job_name_that_is_not_the_tasks_job_runs_nothing(
+    alice: Any, wf: str, fire: Any, db: Database
+) -> None:
+    tid = new_task(alice, wf)
+    res = fire.post(
+        "/", json={"taskId": tid}, headers={"X-CloudScheduler-JobName": "segp-task-someone-else"}
+    )
+    assert res.status_code == 200 and res.get_json()["status"] == "rejected"
+    assert history(db, tid) == []
+
+
 def test_a_body_that_is_not_json_is_acknowledged_and_recorded(fire: Any, db: Database) -> None:
     res = fire.post("/", data="taskId=1", content_type="application/json")
     assert res.status_code == 200 and "JSON" in res.get_json()["error"]
