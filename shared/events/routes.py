@@ -4,15 +4,15 @@ malformed id, is 404."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.errors import Invalid, NotFound
+from shared.errors import Invalid
 from shared.events import log, outbox, triggers
 from shared.events.envelope import has_nul
 from shared.events.handlers import check_publishable
+from shared.ids import object_id
 from shared.web.router import Ctx, Router
 
 router = Router()
@@ -91,10 +91,7 @@ class EventBody(BaseModel):
 
 
 def _uuid(value: str, what: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise NotFound(f"{what} not found") from None
+    return object_id(value, what)
 
 
 def _create(ctx: Ctx) -> tuple[dict[str, Any], int]:
