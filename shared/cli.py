@@ -35,7 +35,9 @@ def _serve(args: argparse.Namespace) -> int:
     applied = migrate(get_database())
     assert settings.jwt_secret is not None
     url = f"http://127.0.0.1:{settings.port}"
-    print(f"SEGP serving on {url}  (functions: /api, see README for the rest)")
+    from shared.local.server import MOUNTS
+
+    print(f"SEGP serving on {url}  (functions at {', '.join(MOUNTS)})")
     print(
         f"database: {'embedded PostgreSQL under ' + str(settings.segp_home) if _server else 'DATABASE_URL'}"
         f"; migrations applied now: {len(applied)}"
