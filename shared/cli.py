@@ -104,6 +104,21 @@ def _memory_consolidate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "bench" / "runner.py").exists():
+        print(
+            "segp bench: run it from a source checkout (bench/ is not installed)", file=sys.stderr
+        )
+        return 2
+    sys.path.insert(0, str(root))  # bench/ and the test fakes it uses live beside shared/
+    from bench.runner import run
+
+    return run(args.names, quick=args.quick, save=not args.no_save, strict=args.strict)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="segp", description="SEGP: the NEXUS OS backend.")
     sub = top.add_subparsers(dest="command", required=True)
@@ -140,6 +155,20 @@ def parser() -> argparse.ArgumentParser:
     )
     cons.add_argument("--user", required=True, help="the user id")
     cons.set_defaults(run=_memory_consolidate)
+    bench = sub.add_parser(
+        "bench",
+        help="run the benchmarks (all, or the NAMEs given) against their targets",
+    )
+    bench.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help="cold-start, event-dispatch, memory-recall, scheduler-reconcile, evolve-overhead",
+    )
+    bench.add_argument("--quick", action="store_true", help="small sizes, to try the harness")
+    bench.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    bench.add_argument("--no-save", action="store_true", help="do not write bench/results")
+    bench.set_defaults(run=_bench)
     return top
 
 
