@@ -10,13 +10,12 @@ The baseline is the floor of any reconcile: listing every job once."""
 
 from __future__ import annotations
 
-import importlib
 import random
 import time
 from typing import Any
 
 from bench.environment import Environment
-from bench.figures import Figure, Outcome, Unavailable, at_most
+from bench.figures import Figure, Outcome, at_most
 from bench.progress import Progress
 
 TASKS = 10_000
@@ -76,17 +75,13 @@ def _timed(fn: Any) -> tuple[Any, float]:
 
 
 def run(env: Environment, progress: Progress, quick: bool = False) -> Outcome:
-    try:  # by name: this benchmark is written before the scheduler it measures lands
-        get_mirror = importlib.import_module("shared.scheduler.cloud_scheduler").get_mirror
-        reconcile = importlib.import_module("shared.scheduler.sync").reconcile
-        fakes = importlib.import_module("tests.support.fake_scheduler")
-    except ImportError as exc:
-        raise Unavailable(
-            f"the scheduler capability is not in this checkout ({exc.name} is missing)"
-        ) from None
+    from shared.scheduler.cloud_scheduler import get_mirror
+    from shared.scheduler.sync import reconcile
+    from tests.support.fake_scheduler import FakeCloudScheduler
+
     outcome = Outcome("scheduler-reconcile", "Scheduler reconcile (10,000 tasks)")
     tasks = TASKS // 10 if quick else TASKS
-    fake = fakes.FakeCloudScheduler(page_size=500)
+    fake = FakeCloudScheduler(page_size=500)
     address = fake.start()
     try:
         _settings, db = env.database(

@@ -9,7 +9,14 @@ from collections.abc import Callable, Sequence
 Command = Callable[[argparse.Namespace], int]
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (a process manager, ``docker stop``, ``kill``) stops like Ctrl-C."""
+    raise KeyboardInterrupt
+
+
 def _serve(args: argparse.Namespace) -> int:
+    import signal
+
     from werkzeug.serving import run_simple
 
     from shared import bootstrap, logs
@@ -35,12 +42,28 @@ def _serve(args: argparse.Namespace) -> int:
     )
     print(f"model: {describe(settings)}")
     print(f"dev token (user 'dev'): {mint('dev', settings.jwt_secret)}")
+    clock = None
+    if not settings.mirror_configured and not args.no_clock:
+        from shared.local.clock import LocalClock
+
+        clock = LocalClock(
+            f"{url}/schedule-fire",
+            mode=settings.scheduler_mode,
+            job_prefix=settings.scheduler_job_prefix,
+        )
+        clock.start()
+        print(
+            f"scheduler: local clock calls /schedule-fire every minute ({settings.scheduler_mode} mode)"
+        )
     sys.stdout.flush()
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         run_simple("127.0.0.1", settings.port, build_wsgi(), threaded=True, use_reloader=False)
     except KeyboardInterrupt:
         pass
     finally:
+        if clock is not None:
+            clock.stop()
         get_database().close()
         print("SEGP stopped")
     return 0
@@ -104,6 +127,45 @@ def _memory_consolidate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // total if total else width
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def _scheduler_sync(args: argparse.Namespace) -> int:
+    from shared import bootstrap
+    from shared.db import get_database
+    from shared.local.env import local_settings
+    from shared.scheduler.sync import reconcile
+
+    settings, _server = local_settings()
+    bootstrap.configure(settings)
+    if not settings.mirror_configured:
+        print(
+            "segp: the Cloud Scheduler mirror is off (SCHEDULER_PROJECT is unset); "
+            "the local clock drives the tasks",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        report = reconcile(dry_run=args.dry_run, progress=_progress)
+    finally:
+        get_database().close()
+    summary = report.as_dict()["summary"]
+    verb = "would make" if args.dry_run else "made"
+    print(f"{verb}: " + ", ".join(f"{n} {k}" for k, n in summary.items()))
+    for action in ("created", "updated", "paused", "resumed", "deleted"):
+        for job in getattr(report, action):
+            print(f"  {action}: {job}")
+    for job, error in report.failed.items():
+        print(f"  FAILED {job}: {error}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -127,6 +189,9 @@ def parser() -> argparse.ArgumentParser:
         "serve", help="serve every function on one port, with the local stand-ins"
     )
     serve.add_argument("--port", type=int, help="port (default $PORT or 8080)")
+    serve.add_argument(
+        "--no-clock", action="store_true", help="do not start the local scheduler clock"
+    )
     serve.set_defaults(run=_serve)
 
     mig = sub.add_parser("migrate", help="apply pending database migrations")
@@ -155,6 +220,15 @@ def parser() -> argparse.ArgumentParser:
     )
     cons.add_argument("--user", required=True, help="the user id")
     cons.set_defaults(run=_memory_consolidate)
+    sched = sub.add_parser("scheduler", help="scheduled tasks and their Cloud Scheduler jobs")
+    sched_sub = sched.add_subparsers(dest="scheduler_command", required=True)
+    sync = sched_sub.add_parser(
+        "sync", help="make the Cloud Scheduler jobs match the scheduled_tasks table"
+    )
+    sync.add_argument(
+        "--dry-run", action="store_true", help="list what would change, change nothing"
+    )
+    sync.set_defaults(run=_scheduler_sync)
     bench = sub.add_parser(
         "bench",
         help="run the benchmarks (all, or the NAMEs given) against their targets",

@@ -84,6 +84,21 @@ class Settings(BaseModel):
     schedule_fire_url: str | None = Field(None, alias="SCHEDULE_FIRE_URL")
     scheduler_service_account: str | None = Field(None, alias="SCHEDULER_SERVICE_ACCOUNT")
     scheduler_mode: Literal["mirror", "tick"] = Field("mirror", alias="SCHEDULER_MODE")
+    scheduler_emulator_host: str | None = Field(None, alias="SCHEDULER_EMULATOR_HOST")
+    scheduler_api_timeout_seconds: float = Field(
+        10.0, gt=0, le=120, alias="SCHEDULER_API_TIMEOUT_SECONDS"
+    )
+    scheduler_attempt_deadline_seconds: int = Field(
+        300, ge=15, le=1800, alias="SCHEDULER_ATTEMPT_DEADLINE_SECONDS"
+    )
+    scheduler_retry_count: int = Field(3, ge=0, le=5, alias="SCHEDULER_RETRY_COUNT")
+    scheduler_catchup_grace_seconds: int = Field(
+        90, ge=0, le=3600, alias="SCHEDULER_CATCHUP_GRACE_SECONDS"
+    )
+    scheduler_run_stale_seconds: int = Field(
+        3600, ge=60, le=7 * 24 * 3600, alias="SCHEDULER_RUN_STALE_SECONDS"
+    )
+    scheduler_tick_batch: int = Field(100, ge=1, le=10_000, alias="SCHEDULER_TICK_BATCH")
 
     # self-improvement
     improve_dedupe_threshold: float = Field(0.9, gt=0, le=1, alias="IMPROVE_DEDUPE_THRESHOLD")
@@ -160,6 +175,28 @@ class Settings(BaseModel):
                 "MODEL_PROVIDER=gemini needs GEMINI_API_KEY or GOOGLE_GENAI_USE_VERTEXAI"
             )
         return self
+
+    @model_validator(mode="after")
+    def _mirror_is_complete(self) -> Settings:
+        if self.scheduler_project:
+            missing = [
+                n
+                for n, v in (
+                    ("SCHEDULER_LOCATION", self.scheduler_location),
+                    ("SCHEDULE_FIRE_URL", self.schedule_fire_url),
+                    ("SCHEDULER_SERVICE_ACCOUNT", self.scheduler_service_account),
+                )
+                if not v
+            ]
+            if missing:
+                raise ValueError(f"{', '.join(missing)} required with SCHEDULER_PROJECT")
+        return self
+
+    @property
+    def mirror_configured(self) -> bool:
+        """Cloud Scheduler is reachable: without SCHEDULER_PROJECT (the local shape)
+        there is no mirror and the local clock delivers the fires."""
+        return bool(self.scheduler_project)
 
     @property
     def model_mode(self) -> Literal["offline", "gemini"]:

@@ -5,7 +5,9 @@ idempotent per event id."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 Envelope = dict[str, Any]
@@ -21,3 +23,20 @@ def system_handler(
         return fn
 
     return register
+
+
+# Modules that register system handlers when imported. They are loaded on the first
+# lookup, so every process that dispatches (the function, the local server, the
+# tests) has every handler, whatever it imported before.
+HANDLER_MODULES = ("shared.goals.sweep", "shared.memory.sweep")
+
+
+@cache
+def _load() -> None:
+    for module in HANDLER_MODULES:
+        importlib.import_module(module)
+
+
+def handler_for(event_type: str) -> Callable[[Envelope], None] | None:
+    _load()
+    return system_handlers.get(event_type)

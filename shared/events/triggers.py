@@ -15,7 +15,7 @@ from shared import conditions, logs
 from shared.db import Row, get_database
 from shared.errors import AppError, BadRequest, NotFound, Retryable
 from shared.events.envelope import has_nul
-from shared.events.handlers import system_handlers
+from shared.events.handlers import handler_for
 from shared.events.outbox import check_type
 
 log = logs.get(__name__)
@@ -87,7 +87,7 @@ def fire(event: Row) -> list[dict[str, Any]]:
         counted = trigger_id if "runId" in entry else None
         if _record(event_id, user_id, entry, count_trigger=counted):
             done.append(entry)
-    handler = system_handlers.get(event["event_type"])
+    handler = handler_for(event["event_type"])
     if handler is not None and event["event_type"] not in seen:
         entry = _handle(event, handler, payload)
         if _record(event_id, user_id, entry, count_trigger=None):

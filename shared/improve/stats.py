@@ -43,8 +43,12 @@ def agent_stats(user_id: str, agent_id: str) -> dict[str, Any]:
             key,
         )
         runs = tx.one(
-            "SELECT count(*) AS count, count(outcome) AS with_outcome, "
-            "count(*) FILTER (WHERE lower(outcome) = ANY(%s)) AS succeeded "
+            # a repeated interaction is one memory seen ``seen_count`` times
+            "SELECT coalesce(sum(seen_count), 0)::int AS count, "
+            "coalesce(sum(seen_count) FILTER (WHERE outcome IS NOT NULL), 0)::int "
+            "  AS with_outcome, "
+            "coalesce(sum(seen_count) FILTER (WHERE lower(outcome) = ANY(%s)), 0)::int "
+            "  AS succeeded "
             "FROM episodic_memories WHERE user_id = %s AND agent_id = %s "
             "AND interaction_type IS DISTINCT FROM %s",
             (list(SUCCESS_OUTCOMES), user_id, agent_id, EVOLUTION),

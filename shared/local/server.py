@@ -17,6 +17,7 @@ MOUNTS: dict[str, str] = {
     "/treasury-webhook": "treasury_webhook",
     "/goal-generation": "goal_generation",
     "/event-dispatch": "event_dispatch",
+    "/schedule-fire": "schedule_fire",
 }
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]

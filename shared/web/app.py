@@ -16,6 +16,7 @@ ROUTE_MODULES = [
     "shared.workflows.routes",
     "shared.events.routes",
     "shared.memory.routes",
+    "shared.scheduler.routes",
 ]
 
 

@@ -2,10 +2,12 @@
 user's memory, the agent executed, the interaction remembered as an episodic memory
 with outcome success or failure, and the events it causes recorded.
 
-``_context`` and ``_remember`` are the two seams to the memory capability: they read
-the current Digital Soul and recent interactions, and insert the episodic row, with
-the same shapes as ``shared.memory.context.build_context`` and
-``shared.memory.episodic.record_interaction``, which replace them."""
+The context is ``shared.memory.context.build_context`` (the Digital Soul first, then
+relevant facts, recent interactions and the agent's procedures, within a budget); the
+interaction is ``shared.memory.episodic.record_interaction`` (embedded, de-duplicated,
+announced as ``memory.stored`` one event deeper than the run, so a trigger on it
+cannot loop without limit). A memory that cannot be embedded because the model is
+down is logged and skipped: it must not turn the agent's answer into a failure."""
 
 from __future__ import annotations
 
@@ -17,12 +19,16 @@ from shared.agents.registry import get_agent
 from shared.db import Tx, get_database
 from shared.events import outbox
 from shared.logs import get
+from shared.memory.context import build_context
+from shared.memory.episodic import record_interaction
+from shared.model.port import ModelFailure
 
 log = get(__name__)
 
 SUMMARY_CHARS = 1000
 EVENT_CONTENT_CHARS = 4000
 CONTENT_AGENT = "scribe_01"
+CONTEXT_CHARS = 4000  # the memory context's budget in an agent's prompt
 
 
 def run_agent_step(
@@ -34,10 +40,11 @@ def run_agent_step(
         return AgentResult(False, {}, error=f"agent {agent_id} not found")
     if action not in agent.actions:
         return AgentResult(False, {}, error=f"agent {agent_id} has no action {action!r}")
-    context, soul = _context(user_id, agent_id, _query(action, payload))
+    memory = build_context(user_id, agent_id, _query(action, payload), budget_chars=CONTEXT_CHARS)
+    context = memory.text
     task_payload = dict(payload)
-    if soul is not None:
-        task_payload.setdefault("soul", soul)
+    if memory.soul is not None:
+        task_payload.setdefault("soul", _soul(memory.soul))
     try:
         result = agent.execute(AgentTask(user_id, action, task_payload, context))
     except Exception as exc:  # a third-party agent that breaks its contract
@@ -50,9 +57,10 @@ def run_agent_step(
             agent_id,
             action,
             _summary(payload),
-            _summary(result.output if result.success else {"error": result.error}),
+            _summary(_remembered_output(result)),
             "success" if result.success else "failure",
-            {"source": "workflow", "calls": result.usage.calls},
+            {"source": "workflow", "calls": result.usage.calls, **_output_id(result)},
+            depth=depth + 1,
         )
         if result.success and agent_id == CONTENT_AGENT:
             outbox.record(
@@ -88,32 +96,22 @@ def _summary(value: Any) -> str:
     return text[:SUMMARY_CHARS]
 
 
-def _context(user_id: str, agent_id: str, query: str) -> tuple[str, dict[str, Any] | None]:
-    """The memory context for a task: the Digital Soul and this agent's recent
-    interactions with the user. Replaced by ``shared.memory.context.build_context``."""
-    with get_database().transaction() as tx:
-        soul_row = tx.one(
-            "SELECT version, semantic_fingerprint, exemplars FROM digital_souls "
-            "WHERE user_id = %s AND is_current",
-            (user_id,),
-        )
-        recent = tx.all(
-            "SELECT interaction_type, output_summary, outcome FROM episodic_memories "
-            "WHERE user_id = %s AND agent_id = %s AND archived_at IS NULL "
-            "ORDER BY created_at DESC LIMIT 3",
-            (user_id, agent_id),
-        )
-    soul = None
-    lines = []
-    if soul_row is not None:
-        soul = dict(soul_row)
-        lines.append("Digital Soul: " + json.dumps(soul_row["semantic_fingerprint"])[:1000])
-    for row in recent:
-        lines.append(
-            f"Earlier {row['interaction_type']} ({row['outcome']}): "
-            f"{(row['output_summary'] or '')[:300]}"
-        )
-    return "\n".join(lines), soul
+def _remembered_output(result: AgentResult) -> dict[str, Any]:
+    """What the memory keeps of the answer: without the output's fresh id, so the same
+    answer given again is the same memory (refreshed, not duplicated)."""
+    if not result.success:
+        return {"error": result.error}
+    return {k: v for k, v in result.output.items() if k != "id"}
+
+
+def _output_id(result: AgentResult) -> dict[str, Any]:
+    output_id = result.output.get("id") if result.success else None
+    return {"outputId": str(output_id)} if output_id is not None else {}
+
+
+def _soul(row: dict[str, Any]) -> dict[str, Any]:
+    """The soul as agents take it in their payload."""
+    return {k: row[k] for k in ("version", "semantic_fingerprint", "exemplars")}
 
 
 def _remember(
@@ -125,18 +123,25 @@ def _remember(
     output_summary: str,
     outcome: str,
     context: dict[str, Any],
+    *,
+    depth: int,
 ) -> None:
-    """Record the interaction. Replaced by ``shared.memory.episodic.record_interaction``."""
-    tx.execute(
-        "INSERT INTO episodic_memories (user_id, agent_id, interaction_type, input_summary, "
-        "output_summary, outcome, context) VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb)",
-        (
+    """Record the interaction in the run's transaction, beside the events it causes."""
+    try:
+        record_interaction(
             user_id,
             agent_id,
             interaction_type,
             input_summary,
             output_summary,
             outcome,
-            json.dumps(context),
-        ),
-    )
+            context,
+            tx=tx,
+            depth=depth,
+        )
+    except ModelFailure as exc:
+        log.warning(
+            "interaction of %s not remembered: the model could not embed it (%s)",
+            agent_id,
+            exc.kind,
+        )

@@ -1,5 +1,6 @@
-"""An agent step as the seed's executeAgentStep meant it: memory context in, the agent
-run, an episodic memory recorded with its outcome, and the events it causes."""
+"""An agent step as the seed's executeAgentStep meant it: memory context in (the memory
+capability's, soul first), the agent run, an episodic memory recorded with its outcome
+through the memory store (embedded and de-duplicated), and the events it causes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from shared.db import Database
 from shared.workflows.agent_step import run_agent_step
+from tests.support.fake_gemini import FakeGemini
 
 FINGERPRINT = {"tone": "formal", "avoid": ["hustle"], "vocabulary": ["craft"]}
 
@@ -88,3 +90,38 @@ def test_the_memory_context_carries_earlier_interactions_of_that_agent(db: Datab
 def test_an_unknown_agent_or_action_is_a_failed_result(db: Database) -> None:
     assert not run_agent_step("alice", "nobody_01", "x", {}).success
     assert "no action" in (run_agent_step("alice", "scribe_01", "fly", {}).error or "")
+
+
+def test_the_agent_is_given_the_soul_first_memory_context(
+    db: Database, fake_gemini: FakeGemini
+) -> None:
+    fake_gemini.configure()
+    fake_gemini.script_json({"title": "Light", "content": "On light.", "notes": []})
+    result = run_agent_step("alice", "scribe_01", "generate", {"topic": "Window light"})
+    assert result.success, result.error
+    [call] = fake_gemini.of("generateContent")
+    prompt = call.body["contents"][-1]["parts"][0]["text"]
+    context = prompt.split("What is known about this user (from memory):\n", 1)[1]
+    assert context.startswith("## Voice (Digital Soul v2)\ntone: formal")
+    assert "avoid: hustle" in context
+
+
+def test_a_repeated_interaction_is_one_embedded_memory_seen_twice(db: Database) -> None:
+    for _ in range(2):
+        assert run_agent_step("dora", "scribe_01", "generate", {"topic": "Kiln notes"}).success
+    with db.transaction() as tx:
+        rows = tx.all(
+            "SELECT seen_count, embedding IS NOT NULL AS embedded, embedding_model, content "
+            "FROM episodic_memories WHERE user_id = 'dora'"
+        )
+    [row] = rows
+    assert row["seen_count"] == 2 and row["embedded"] and row["embedding_model"]
+    assert row["content"].startswith("generate:") and row["content"].endswith("[success]")
+
+
+def test_the_memory_stored_event_is_one_deeper_than_the_run(db: Database) -> None:
+    run_agent_step("erin", "scryer_01", "analyze", {"material": "Churn fell."}, depth=4)
+    [stored] = _events(db, "erin", "memory.stored")
+    assert stored["depth"] == 5
+    assert stored["event_data"]["type"] == "episodic"
+    assert stored["event_data"]["agentId"] == "scryer_01"

@@ -8,6 +8,7 @@ import pytest
 from shared.db import Database
 from shared.goals.analysis import GoalAnalysis, analyze, recent_activity
 from shared.model import get_model
+from shared.workflows.agent_step import run_agent_step
 from tests.goals.conftest import seed_activity
 
 
@@ -35,6 +36,17 @@ def test_activity_is_counted_per_agent_and_interaction_type_over_seven_days(
         {"agent_id": "scribe_01", "interaction_type": "generate", "count": 6, "success_rate": 0.5},
         {"agent_id": "oracle_02", "interaction_type": "generate", "count": 4, "success_rate": 1.0},
         {"agent_id": "scribe_01", "interaction_type": "rewrite", "count": 2, "success_rate": 1.0},
+    ]
+
+
+def test_a_repeated_agent_interaction_counts_each_time_it_happened(db: Database) -> None:
+    for _ in range(3):  # the same answer: one memory, seen three times
+        run_agent_step("repeater", "scribe_01", "generate", {"topic": "Daily tip"})
+    with db.transaction() as tx:
+        assert tx.scalar("SELECT count(*) FROM episodic_memories WHERE user_id = 'repeater'") == 1
+        activity = recent_activity(tx, "repeater")
+    assert activity == [
+        {"agent_id": "scribe_01", "interaction_type": "generate", "count": 3, "success_rate": 1.0}
     ]
 
 

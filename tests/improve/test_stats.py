@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from shared.db import Database
+from shared.workflows.agent_step import run_agent_step
 from tests.conftest import UserClient
 from tests.improve.conftest import add_memory
 
@@ -101,6 +102,13 @@ def test_another_users_stats_do_not_include_the_callers(
     assert body["feedback"]["count"] == 1
     assert body["runs"] == {"count": 1, "withOutcome": 1, "succeeded": 0, "successRate": 0.0}
     assert body["evolver"]["evolutions"] == 0
+
+
+def test_a_repeated_agent_step_counts_as_each_run(api: Any) -> None:
+    for _ in range(3):  # the same answer each time: one memory, seen three times
+        assert run_agent_step("repeat-user", "scribe_01", "generate", {"topic": "Tip"}).success
+    body = UserClient(api, "repeat-user").get("/api/improve/stats/scribe_01").get_json()
+    assert body["runs"] == {"count": 3, "withOutcome": 3, "succeeded": 3, "successRate": 1.0}
 
 
 def test_a_malformed_agent_id_in_the_path_is_404(alice: UserClient) -> None:

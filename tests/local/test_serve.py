@@ -72,6 +72,18 @@ def serve(home: Path, port: int) -> subprocess.Popen[bytes]:
     )
 
 
+def mint_token(home: Path, port: int, user: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "token", "--user", user],
+        cwd=ROOT,
+        env=env_for(home, port),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
 def postgres_for(home: Path) -> list[psutil.Process]:
     found = []
     for p in psutil.process_iter(["name", "cmdline"]):
@@ -101,6 +113,13 @@ def test_two_servers_with_their_own_home_and_port_run_side_by_side(
         for proc, port in zip(procs, ports, strict=True):
             assert wait_healthy(port, proc)["status"] == "ok"
         assert len(postgres_for(homes[0])) >= 1 and len(postgres_for(homes[1])) >= 1
+        # each installation accepts the tokens `segp token` mints for it, and only those
+        first = mint_token(homes[0], ports[0], "creator-1")
+        url = f"http://127.0.0.1:{ports[0]}/api/workflows"
+        assert get(url, {"Authorization": f"Bearer {first}"})[0] == 200
+        assert get(url, {"Authorization": f"Bearer {first[:-2]}xx"})[0] == 401
+        other = f"http://127.0.0.1:{ports[1]}/api/workflows"
+        assert get(other, {"Authorization": f"Bearer {first}"})[0] == 401
     finally:
         outputs = [stop(p) for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs
@@ -128,6 +147,30 @@ def test_a_server_left_by_a_killed_run_is_recovered_not_duplicated(tmp_path: Pat
         stop(second)
     time.sleep(0.5)
     assert postgres_for(home) == []
+
+
+def gone(home: Path, timeout: float = 20) -> bool:
+    """Whether the embedded postgres of ``home`` has exited within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while postgres_for(home):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_sigterm_stops_the_server_and_its_embedded_postgres_cleanly(tmp_path: Path) -> None:
+    home, port = tmp_path / "home", free_port()
+    proc = serve(home, port)
+    try:
+        wait_healthy(port, proc)
+        assert postgres_for(home)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out.decode()
+    assert "SEGP stopped" in out.decode()
+    assert gone(home), [p.pid for p in postgres_for(home)]
 
 
 def test_segp_token_mints_tokens_for_this_installation(tmp_path: Path) -> None:

@@ -1,0 +1,2 @@
+"""Scheduled tasks: the API, cron semantics, fires, the per-minute tick and the Cloud
+Scheduler mirror."""

@@ -1,0 +1,166 @@
+"""Cron schedules evaluated in an IANA time zone, with the daylight-saving rules stated
+in the design: a local time that does not exist (spring forward) fires at the first
+instant after the gap; a local time that occurs twice (fall back) fires once, at its
+first occurrence.
+
+croniter is used on naive local wall-clock times only, so its own DST handling (which
+fires a repeated local time twice) never applies: each matching wall-clock time is
+mapped to exactly one UTC instant here. Pure domain logic, no I/O."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
+
+from croniter import croniter
+
+from shared.errors import BadRequest
+
+INVALID_CRON = "Invalid cron expression"
+
+# unix-cron as Cloud Scheduler accepts it: numbers, JAN..DEC / SUN..SAT names, '*',
+# ranges, steps and lists; no seconds field, no L / W / # / ? / H extensions, no macros.
+_ATOM = r"(?:\*|[0-9]{1,2}|[A-Za-z]{3})"
+_ITEM = rf"{_ATOM}(?:-{_ATOM})?(?:/[0-9]{{1,2}})?"
+_FIELD = re.compile(rf"^{_ITEM}(?:,{_ITEM})*$")
+_NOT_ZONES = {"localtime", "posixrules", "Factory"}
+
+
+def check_cron(expression: object) -> str:
+    """The expression, normalised to single spaces, or 400 ``Invalid cron expression``."""
+    if not isinstance(expression, str):
+        raise BadRequest(INVALID_CRON, details={"success": False})
+    fields = expression.split()
+    if len(fields) != 5 or not all(_FIELD.match(f) for f in fields):
+        raise BadRequest(INVALID_CRON, details={"success": False})
+    normalised = " ".join(fields)
+    if not croniter.is_valid(normalised):
+        raise BadRequest(INVALID_CRON, details={"success": False})
+    return normalised
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones() - _NOT_ZONES)
+
+
+def check_timezone(name: object) -> str:
+    """An IANA time zone name (``Europe/Berlin``, ``UTC``), or 400 naming the field."""
+    if not isinstance(name, str) or name not in _zone_names():
+        raise BadRequest(f"timezone: {name!r} is not an IANA time zone name (e.g. Europe/Berlin)")
+    return name
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One firing: the UTC instant, and the local wall-clock time the cron matched."""
+
+    at: datetime
+    wall: datetime  # naive local time
+    shifted: bool = False  # the wall time fell in a spring-forward gap
+
+
+class Schedule:
+    def __init__(self, expression: str, timezone: str) -> None:
+        self.expression = expression
+        self.zone = ZoneInfo(timezone)
+
+    def _instant(self, wall: datetime) -> tuple[datetime, bool]:
+        """The UTC instant of a naive local time: its first occurrence, or the end of
+        the gap it falls in."""
+        first = wall.replace(tzinfo=self.zone, fold=0).astimezone(UTC)
+        if first.astimezone(self.zone).replace(tzinfo=None) == wall:
+            return first, False
+        # Nonexistent: with fold=1 the post-transition offset gives an instant before
+        # the transition, fold=0 one after it. Search for the transition in between.
+        other = wall.replace(tzinfo=self.zone, fold=1).astimezone(UTC)
+        low, high = min(other, first), max(other, first)
+        after = high.astimezone(self.zone).utcoffset()
+        while high - low > timedelta(seconds=1):
+            mid = low + (high - low) / 2
+            if mid.astimezone(self.zone).utcoffset() == after:
+                high = mid
+            else:
+                low = mid
+        return high.replace(microsecond=0), True
+
+    def local(self, at: datetime) -> datetime:
+        return at.astimezone(self.zone).replace(tzinfo=None)
+
+    def _walls(self, start_wall: datetime) -> Iterator[datetime]:
+        it = croniter(self.expression, start_wall)
+        while True:
+            yield it.get_next(datetime)
+
+    def after(self, moment: datetime) -> Iterator[Slot]:
+        """Slots strictly after ``moment``, in order, each UTC instant once."""
+        last: datetime | None = None
+        # Mapping wall times to instants never goes backwards, so slots before `moment`
+        # only occur in a repeated hour: skip them.
+        start = self.local(moment).replace(second=0, microsecond=0) - timedelta(minutes=1)
+        for wall in self._walls(start):
+            at, shifted = self._instant(wall)
+            if at <= moment or at == last:
+                continue
+            last = at
+            yield Slot(at, wall, shifted)
+
+    def next_after(self, moment: datetime) -> datetime:
+        return next(self.after(moment)).at
+
+    def between(self, start: datetime, end: datetime, limit: int) -> tuple[list[Slot], bool]:
+        """Slots in (start, end], at most ``limit``; and whether there were more."""
+        found: list[Slot] = []
+        for slot in self.after(start):
+            if slot.at > end:
+                return found, False
+            if len(found) == limit:
+                return found, True
+            found.append(slot)
+        return found, False  # pragma: no cover - cron iterators never end
+
+    def latest_at_or_before(self, moment: datetime, horizon: timedelta) -> Slot | None:
+        """The last slot at or before ``moment``, looking back at most ``horizon``."""
+        latest: Slot | None = None
+        for slot in self.after(moment - horizon):
+            if slot.at > moment:
+                break
+            latest = slot
+        return latest
+
+    def matches_wall(self, wall: datetime) -> bool:
+        return bool(croniter.match(self.expression, wall.replace(second=0, microsecond=0)))
+
+    def slot_of(self, schedule_time: datetime) -> Slot | None:
+        """The slot a delivery's schedule time stands for, or None when it stands for
+        none (a forced run, whose schedule time is the moment it was forced).
+
+        It stands for a slot when it is that slot's instant, when its local wall time
+        is a matching wall time (the second pass through a repeated hour is the same
+        slot as the first), or when it falls inside the gap a shifted slot came from."""
+        wall = self.local(schedule_time).replace(second=0, microsecond=0, fold=0)
+        if self.matches_wall(wall):
+            at, shifted = self._instant(wall)
+            return Slot(at, wall, shifted)
+        latest = self.latest_at_or_before(schedule_time, timedelta(hours=3))
+        if latest is None:
+            return None
+        if latest.at == schedule_time:
+            return latest
+        if latest.shifted and schedule_time - latest.at < timedelta(hours=1):
+            return latest
+        return None
+
+
+def as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def rfc3339(value: datetime) -> str:
+    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,94 @@
+"""What ``schedule-fire`` receives (design.md section 5), decoded into one command:
+fire one task (``{"taskId"}`` with Cloud Scheduler's headers), the per-minute tick
+(``{"tick": true}``), a reconcile (``{"reconcile": true}``, the hourly job) or the daily
+consolidation request (``{"consolidate": true}``). Anything else is 400.
+
+A 400 is non-2xx, so Cloud Scheduler retries it up to the job's retry count and then
+gives up: a job with a malformed body costs a few calls, never an endless loop."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from shared.errors import BadRequest
+from shared.logs import get
+from shared.scheduler.cron import as_utc
+from shared.scheduler.fire import Delivery
+
+log = get(__name__)
+
+SCHEDULE_TIME = "X-CloudScheduler-ScheduleTime"
+JOB_NAME = "X-CloudScheduler-JobName"
+COMMANDS = ("tick", "reconcile", "consolidate")
+USAGE = (
+    'body must be {"taskId": "<id>"}, {"tick": true}, {"reconcile": true} or {"consolidate": true}'
+)
+
+Command = Delivery | str
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by name, whatever its case (proxies and test clients lowercase them)."""
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def schedule_time(raw: str | None) -> datetime | None:
+    """The RFC 3339 schedule time, or None when absent or unusable (a forced run)."""
+    if not raw:
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+    return as_utc(parsed) if parsed.tzinfo is not None else None
+
+
+def parse(body: Any, headers: Mapping[str, str]) -> Command:
+    if not isinstance(body, dict) or len(body) != 1:
+        raise BadRequest(USAGE)
+    ((name, value),) = body.items()
+    if name == "taskId":
+        if not isinstance(value, str) or not value:
+            raise BadRequest("taskId: must be a task id (uuid)")
+        return Delivery(
+            task_id=value,
+            schedule_time=schedule_time(header(headers, SCHEDULE_TIME)),
+            job_name=header(headers, JOB_NAME),
+        )
+    if name in COMMANDS and value is True:
+        return str(name)
+    raise BadRequest(USAGE)
+
+
+def handle(command: Command, now: datetime | None = None) -> dict[str, Any]:
+    if isinstance(command, Delivery):
+        from shared.scheduler.fire import fire
+
+        return fire(command, now)
+    if command == "tick":
+        from shared.events.publish import relay_pending
+        from shared.scheduler.tick import tick
+
+        result = tick(now)
+        # The per-minute job is also the outbox relay: events whose publish failed
+        # after their commit are published here. Best effort: the fires above are
+        # done, and the next minute relays what this one could not.
+        try:
+            result["relayed"] = relay_pending()
+        except Exception as exc:
+            log.warning("outbox relay failed", extra={"error": str(exc)})
+            result["relayed"] = 0
+        return result
+    if command == "reconcile":
+        from shared.scheduler.sync import reconcile
+
+        return reconcile().as_dict()
+    from shared.scheduler.consolidate import request_consolidation
+
+    return request_consolidation(now)

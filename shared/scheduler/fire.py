@@ -1,0 +1,207 @@
+"""Firing a task: one delivery of Cloud Scheduler (or of the local clock, which sends
+the same request), or a slot the tick claimed.
+
+A fire is keyed by (task, slot). The key is claimed by inserting the history row
+(``ON CONFLICT (task_id, fire_key) DO NOTHING``) while the task row is locked, and the
+workflow runs under the engine's idempotency key ``schedule:<task>:<key>``: the same
+key delivered twice, one after the other or at once, runs the workflow once. A
+delivery whose claimed row is still ``running`` (its first attempt failed in a way a
+retry can fix) calls the engine again with the same key, which returns the first run
+if there is one and starts it otherwise.
+
+Outcomes: a paused task records ``skipped`` and runs nothing; a deleted task is
+acknowledged; a retryable failure raises ``Retryable`` (non-2xx: Cloud Scheduler
+retries); a permanent one is recorded ``failed`` and acknowledged."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from shared.config import get_settings
+from shared.db import Row, Tx, get_database
+from shared.errors import AppError, BadRequest, Retryable
+from shared.logs import get
+from shared.scheduler.cron import Schedule, as_utc, rfc3339
+from shared.scheduler.tasks import COLUMNS
+from shared.workflows.engine import execute_workflow
+
+log = get(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A request to fire one task: what Cloud Scheduler's headers said."""
+
+    task_id: str
+    schedule_time: datetime | None  # None: no usable X-CloudScheduler-ScheduleTime
+    job_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A history row in state ``running`` that this caller must now execute."""
+
+    row_id: str
+    task: Row
+    fire_key: str
+    slot_at: datetime | None
+    source: str
+    schedule_time: datetime
+    resumed: bool = False  # a row an earlier attempt claimed and did not finish
+
+
+def slot_key(at: datetime) -> str:
+    return f"slot:{rfc3339(at)}"
+
+
+def record(
+    tx: Tx,
+    task: Row,
+    key: str,
+    slot_at: datetime | None,
+    status: str,
+    source: str,
+    now: datetime,
+    detail: str | None = None,
+) -> str | None:
+    """Insert a history row unless the key exists; its id, or None when it existed."""
+    finished = None if status == "running" else now
+    row_id = tx.scalar(
+        "INSERT INTO scheduled_task_runs (task_id, user_id, fire_key, slot_at, status, source, "
+        "detail, created_at, finished_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (task_id, fire_key) DO NOTHING RETURNING id",
+        (task["id"], task["user_id"], key, slot_at, status, source, detail, now, finished),
+    )
+    return str(row_id) if row_id is not None else None
+
+
+def running_elsewhere(tx: Tx, task: Row, key: str, now: datetime) -> str | None:
+    """The id of a run of this task still in progress (recent enough to be alive)."""
+    stale = now - timedelta(seconds=get_settings().scheduler_run_stale_seconds)
+    found = tx.scalar(
+        "SELECT id FROM scheduled_task_runs WHERE task_id = %s AND status = 'running' "
+        "AND fire_key <> %s AND created_at > %s LIMIT 1",
+        (task["id"], key, stale),
+    )
+    return str(found) if found is not None else None
+
+
+def advance(
+    tx: Tx, task: Row, *, fired_at: datetime | None, slot: datetime | None, after: datetime
+) -> None:
+    """Move the task on: the next slot after ``after``; counters when something runs."""
+    next_run = Schedule(task["cron_expression"], task["timezone"]).next_after(after)
+    tx.execute(
+        "UPDATE scheduled_tasks SET next_run_at = %s, "
+        "last_slot_at = GREATEST(last_slot_at, %s), "
+        "run_count = run_count + %s, last_run_at = COALESCE(%s, last_run_at) WHERE id = %s",
+        (next_run, slot, 1 if fired_at else 0, fired_at, task["id"]),
+    )
+
+
+def _key(task: Row, delivery: Delivery, now: datetime) -> tuple[str, datetime | None, str]:
+    """(fire key, slot, source). A schedule time that is no slot of the task's cron is a
+    forced run (Cloud Scheduler's "force run" sends the moment it was forced): keyed by
+    that time, so its retries still count once. No schedule time: a key of its own."""
+    if delivery.schedule_time is None:
+        return f"forced:{uuid.uuid4()}", None, "forced"
+    slot = Schedule(task["cron_expression"], task["timezone"]).slot_of(delivery.schedule_time)
+    if slot is None:
+        return f"at:{rfc3339(delivery.schedule_time)}", None, "forced"
+    return slot_key(slot.at), slot.at, "scheduler"
+
+
+def _claim(delivery: Delivery, now: datetime) -> Claim | dict[str, Any]:
+    with get_database().transaction() as tx:
+        task = tx.one(
+            f"SELECT {COLUMNS} FROM scheduled_tasks WHERE id = %s FOR UPDATE", (delivery.task_id,)
+        )
+        if task is None:
+            return {"status": "ignored", "reason": "no such task (deleted)"}
+        key, slot, source = _key(task, delivery, now)
+        outcome: dict[str, Any] = {"taskId": delivery.task_id, "fireKey": key}
+        schedule_time = slot or delivery.schedule_time or now
+        if not task["is_active"]:
+            record(tx, task, key, slot, "skipped", source, now, "task is paused")
+            return {**outcome, "status": "skipped", "reason": "task is paused"}
+        existing = tx.one(
+            "SELECT id, status, workflow_run_id FROM scheduled_task_runs "
+            "WHERE task_id = %s AND fire_key = %s",
+            (task["id"], key),
+        )
+        if existing is not None:
+            if existing["status"] == "running":  # an earlier attempt did not finish
+                return Claim(
+                    str(existing["id"]), task, key, slot, source, schedule_time, resumed=True
+                )
+            return {
+                **outcome,
+                "status": "duplicate",
+                "previous": existing["status"],
+                "workflowRunId": existing["workflow_run_id"],
+            }
+        if task["overlap_policy"] == "skip" and (busy := running_elsewhere(tx, task, key, now)):
+            detail = f"previous run {busy} still running"
+            record(tx, task, key, slot, "skipped", source, now, detail)
+            advance(tx, task, fired_at=None, slot=slot, after=max(now, slot or now))
+            return {**outcome, "status": "skipped", "reason": detail}
+        row_id = record(tx, task, key, slot, "running", source, now)
+        if row_id is None:  # pragma: no cover - the task row lock serialises claims
+            return {**outcome, "status": "duplicate"}
+        advance(tx, task, fired_at=now, slot=slot, after=max(now, slot or now))
+    return Claim(row_id, task, key, slot, source, schedule_time)
+
+
+def _finish(row_id: str, status: str, run_id: Any, detail: str | None) -> None:
+    with get_database().transaction() as tx:
+        tx.execute(
+            "UPDATE scheduled_task_runs SET status = %s, workflow_run_id = %s, detail = %s, "
+            "finished_at = now() WHERE id = %s AND status = 'running'",
+            (status, run_id, detail, row_id),
+        )
+
+
+def execute(claim: Claim) -> dict[str, Any]:
+    """Run the claimed fire's workflow once (the engine's idempotency key) and record
+    the outcome. ``Retryable`` propagates, leaving the row ``running`` for the retry."""
+    task = claim.task
+    outcome: dict[str, Any] = {"taskId": str(task["id"]), "fireKey": claim.fire_key}
+    trigger = {
+        "taskId": str(task["id"]),
+        "scheduleTime": rfc3339(claim.schedule_time),
+        "source": claim.source,
+    }
+    try:
+        run = execute_workflow(
+            str(task["workflow_id"]),
+            task["user_id"],
+            trigger,
+            "scheduled",
+            idempotency_key=f"schedule:{task['id']}:{claim.fire_key}",
+        )
+    except Retryable:
+        raise
+    except AppError as exc:  # not the user's any more, invalid, conflicting: no retry fixes it
+        log.warning("scheduled fire of task %s failed: %s", task["id"], exc.message)
+        _finish(claim.row_id, "failed", None, exc.message)
+        return {**outcome, "status": "failed", "error": exc.message}
+    if claim.resumed and run["status"] == "running":  # the first attempt is still at it
+        return {**outcome, "status": "duplicate", "previous": "running", "workflowRunId": run["id"]}
+    _finish(claim.row_id, "fired", run["id"], f"workflow run {run['status']}")
+    return {**outcome, "status": "fired", "workflowRunId": run["id"], "runStatus": run["status"]}
+
+
+def fire(delivery: Delivery, now: datetime | None = None) -> dict[str, Any]:
+    """Handle one delivery for one task; see the module docstring for the outcomes."""
+    try:
+        uuid.UUID(delivery.task_id)
+    except ValueError:
+        raise BadRequest("taskId: must be a task id (uuid)") from None
+    now = as_utc(now or datetime.now(UTC))
+    claimed = _claim(delivery, now)
+    if isinstance(claimed, dict):
+        return claimed
+    return execute(claimed)

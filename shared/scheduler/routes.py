@@ -1,0 +1,112 @@
+"""The ``/api/scheduler/...`` routes of design.md section 4: thin handlers over the
+task service. Another user's task, and a malformed id, are 404 on every route."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.errors import Invalid
+from shared.scheduler import tasks
+from shared.scheduler.schemas import (
+    DELETED,
+    TASK,
+    TASK_RUN,
+    TaskBody,
+    TaskChanges,
+    task_envelope,
+)
+from shared.web.router import Ctx, Router
+
+router = Router()
+TAG = "scheduler"
+MAX_RUNS = 500
+
+
+@router.route(
+    "POST",
+    "/api/scheduler/tasks",
+    summary="Schedule a workflow with a 5-field cron expression in an IANA time zone",
+    body=TaskBody,
+    response=task_envelope(),
+    status=201,
+    errors=(400, 404),
+    tag=TAG,
+)
+def create_task(ctx: Ctx) -> tuple[dict[str, Any], int]:
+    return tasks.create(ctx.user_id, ctx.body), 201
+
+
+@router.route(
+    "GET",
+    "/api/scheduler/tasks",
+    summary="List the user's scheduled tasks",
+    response={"type": "array", "items": TASK},
+    tag=TAG,
+)
+def list_tasks(ctx: Ctx) -> list[dict[str, Any]]:
+    return tasks.list_for(ctx.user_id)
+
+
+@router.route(
+    "PUT",
+    "/api/scheduler/<id>",
+    summary="Change a task's name, cron expression, time zone, workflow or policies",
+    body=TaskChanges,
+    response=task_envelope(),
+    errors=(400, 404),
+    tag=TAG,
+)
+def update_task(ctx: Ctx) -> dict[str, Any]:
+    return tasks.update(ctx.user_id, ctx.params["id"], ctx.body)
+
+
+@router.route(
+    "POST",
+    "/api/scheduler/<id>/pause",
+    summary="Pause a task: it does not fire until resumed",
+    response=task_envelope(),
+    errors=(404,),
+    tag=TAG,
+)
+def pause_task(ctx: Ctx) -> dict[str, Any]:
+    return tasks.set_active(ctx.user_id, ctx.params["id"], False)
+
+
+@router.route(
+    "POST",
+    "/api/scheduler/<id>/resume",
+    summary="Resume a paused task from its next slot (missed slots are not run)",
+    response=task_envelope(),
+    errors=(404,),
+    tag=TAG,
+)
+def resume_task(ctx: Ctx) -> dict[str, Any]:
+    return tasks.set_active(ctx.user_id, ctx.params["id"], True)
+
+
+@router.route(
+    "DELETE",
+    "/api/scheduler/<id>",
+    summary="Delete a task and its Cloud Scheduler job",
+    response=DELETED,
+    errors=(404,),
+    tag=TAG,
+)
+def delete_task(ctx: Ctx) -> dict[str, Any]:
+    return tasks.delete(ctx.user_id, ctx.params["id"])
+
+
+@router.route(
+    "GET",
+    "/api/scheduler/<id>/runs",
+    summary="A task's fire history, newest first: fired, skipped, missed, failed",
+    query={"limit": {"type": "integer", "minimum": 1, "maximum": MAX_RUNS}},
+    response={"type": "array", "items": TASK_RUN},
+    errors=(404,),
+    tag=TAG,
+)
+def task_runs(ctx: Ctx) -> list[dict[str, Any]]:
+    raw = ctx.query.get("limit", "50")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_RUNS:
+        raise Invalid(f"limit: must be an integer from 1 to {MAX_RUNS}")
+    return tasks.runs(ctx.user_id, ctx.params["id"], int(raw))
