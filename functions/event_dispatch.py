@@ -2,18 +2,13 @@
 
 Returning acknowledges the message (dispatched, a duplicate, too deep, or recorded as
 unprocessable); raising (``Retryable`` when the database is unavailable) answers
-non-2xx, and Pub/Sub delivers the message again.
-
-The modules that register system handlers (``shared.events.handlers``) are imported
-here, so this function's process answers the bundle's own event types whatever else
-it loads."""
+non-2xx, and Pub/Sub delivers the message again."""
 
 from __future__ import annotations
 
 import functions_framework
 from cloudevents.http import CloudEvent
 
-import shared.goals.sweep  # noqa: F401 (registers the goals.generation_requested handler)
 from shared.events.dispatch import deliver
 
 
