@@ -127,6 +127,18 @@ def build_index(conn: Any, progress: Progress) -> float:
     return time.perf_counter() - began
 
 
+def _execution_ms(
+    tx: Any, kind: Any, clause: str, params: list[Any], probe: Any, exact: bool
+) -> float:
+    """PostgreSQL's own execution time of the search recall runs (EXPLAIN ANALYZE)."""
+    from shared.memory.search import search_sql
+
+    args = [probe, *params, K] if exact else [probe, *params, probe, K]
+    plan = tx.all("EXPLAIN (ANALYZE, FORMAT JSON) " + search_sql(kind, clause, exact), args)
+    document = next(iter(plan[0].values()))
+    return float(document[0]["Execution Time"])
+
+
 def measure(db: Any, corpus: Corpus, model: str, progress: Progress, phase: str) -> dict[str, Any]:
     """Recall@10 against exact search, and per-recall latency, over every user."""
     import numpy as np
@@ -138,6 +150,8 @@ def measure(db: Any, corpus: Corpus, model: str, progress: Progress, phase: str)
     kind = kind_of("semantic")
     hits = 0
     latencies: list[float] = []
+    trivial: list[float] = []  # baseline: a transaction that only selects 1, same pool
+    server: list[float] = []  # the search's own execution time inside PostgreSQL
     strategies: dict[str, int] = {}
     recalls: list[float] = []
     for user in range(USERS):
@@ -153,16 +167,26 @@ def measure(db: Any, corpus: Corpus, model: str, progress: Progress, phase: str)
             latencies.append(time.perf_counter() - began)
             got = {int(str(r["content"]).split()[1]) for r in rows}
             found_user += len(truth & got)
+            began = time.perf_counter()
+            with db.transaction() as tx:
+                tx.scalar("SELECT 1")
+            trivial.append(time.perf_counter() - began)
         with db.transaction() as tx:
             clause, params = where(kind, user_id(user), model, Filters())
             plan = choose(tx, kind, clause, params, K)
+            server.append(_execution_ms(tx, kind, clause, params, probe, plan.exact))
         strategy = "exact scan" if plan.exact else f"hnsw ef_search={plan.ef_search}"
         strategies[strategy] = strategies.get(strategy, 0) + 1
         recalls.append(found_user / (K * QUERIES_PER_USER))
         hits += found_user
         progress.step(phase, user + 1, USERS)
     ms = [x * 1000 for x in latencies]
+    base = [x * 1000 for x in trivial]
     return {
+        "trivial_transaction_p50_ms": percentile(base, 0.5),
+        "trivial_transaction_p95_ms": percentile(base, 0.95),
+        "search_execution_in_postgres_p50_ms": percentile(server, 0.5),
+        "search_execution_in_postgres_p95_ms": percentile(server, 0.95),
         "recall_at_10": hits / (K * QUERIES_PER_USER * USERS),
         "worst_user_recall_at_10": min(recalls),
         "p50_ms": percentile(ms, 0.5),
@@ -212,6 +236,18 @@ def run(env: Environment, progress: Progress, quick: bool = False) -> Outcome:
             met=at_least(top["recall_at_10"], TARGET_RECALL),
             note=f"worst user {top['worst_user_recall_at_10']:.2f}; "
             + ", ".join(f"{k}: {v} users" for k, v in top["strategy_per_user"].items()),
+        ),
+        Figure(
+            "trivial transaction p50 / p95 (baseline)",
+            top["trivial_transaction_p50_ms"],
+            "ms",
+            note=f"p95 {top['trivial_transaction_p95_ms']:.2f} ms: BEGIN, SELECT 1, COMMIT",
+        ),
+        Figure(
+            "search execution inside PostgreSQL p50",
+            top["search_execution_in_postgres_p50_ms"],
+            "ms",
+            note=f"p95 {top['search_execution_in_postgres_p95_ms']:.1f} ms (EXPLAIN ANALYZE)",
         ),
         Figure("recall latency p50", top["p50_ms"], "ms"),
         Figure(
