@@ -26,8 +26,8 @@ from bench.progress import Progress
 TRIGGERS_PER_USER = 10
 SIZES = (100, 1_000, 10_000)  # users; x TRIGGERS_PER_USER triggers
 MAIN_USERS = 1_000
-EVENTS_MAIN = 1_000
-EVENTS_CURVE = 400
+EVENTS_MAIN = 1_500
+EVENTS_CURVE = 500
 BLOCK = 50  # events per alternating block
 TARGET = 0.5
 

@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from bench.figures import Figure, Outcome
+from bench.figures import Outcome
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -25,21 +25,24 @@ def _number(value: float) -> str:
     return f"{value:.2f}"
 
 
-def _verdict(figure: Figure) -> str:
-    if figure.met is None:
+def _verdict(met: bool | None) -> str:
+    if met is None:
         return ""
-    return "met" if figure.met else "MISSED"
+    return "met" if met else "MISSED"
 
 
-def rows(outcomes: list[Outcome]) -> list[list[str]]:
+def rows(benchmarks: list[dict[str, Any]]) -> list[list[str]]:
+    """Table rows from benchmarks as ``Outcome.as_json`` (or latest.json) has them."""
     out = []
-    for outcome in outcomes:
-        if outcome.skipped:
-            out.append([outcome.name, "(not run)", "", "", "SKIPPED", outcome.skipped])
+    for bench in benchmarks:
+        if bench["skipped"]:
+            out.append([bench["name"], "(not run)", "", "", "SKIPPED", bench["skipped"]])
             continue
-        for f in outcome.figures:
-            value = f"{_number(f.value)} {f.unit}".strip()
-            out.append([outcome.name, f.name, value, f.target, _verdict(f), f.note])
+        for f in bench["figures"]:
+            value = f"{_number(f['value'])} {f['unit']}".strip()
+            out.append(
+                [bench["name"], f["name"], value, f["target"], _verdict(f["met"]), f["note"]]
+            )
     return out
 
 
@@ -48,7 +51,7 @@ HEADERS = ["benchmark", "figure", "value", "target", "verdict", "note"]
 
 def table(outcomes: list[Outcome]) -> str:
     """A plain-text table for the terminal."""
-    body = rows(outcomes)
+    body = rows([o.as_json() for o in outcomes])
     limit = 70  # notes wrap badly on a terminal: cut them, the JSON keeps them whole
     body = [[*r[:-1], r[-1] if len(r[-1]) <= limit else r[-1][: limit - 1] + "…"] for r in body]
     widths = [max(len(r[i]) for r in [HEADERS, *body]) for i in range(len(HEADERS))]
@@ -57,9 +60,10 @@ def table(outcomes: list[Outcome]) -> str:
     return "\n".join([fmt.format(*HEADERS), line, *(fmt.format(*r) for r in body)])
 
 
-def markdown(outcomes: list[Outcome]) -> str:
-    """The same table in Markdown, for the README."""
-    body = rows(outcomes)
+def markdown(path: Path) -> str:
+    """The table of a saved run (``latest.json``) in Markdown, for the README."""
+    document = json.loads(path.read_text())
+    body = rows(document["benchmarks"])
     lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
     lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in body]
     return "\n".join(lines)

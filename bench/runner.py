@@ -56,6 +56,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="exit 1 when a target is missed or a benchmark skipped",
     )
     parser.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the table of bench/results/latest.json in Markdown (runs nothing)",
+    )
+    parser.add_argument(
         "--no-save",
         action="store_true",
         help="do not write bench/results (a subset or --quick run never does)",
@@ -115,4 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     add_arguments(parser)
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(report.markdown(report.RESULTS / "latest.json"))
+        return 0
     return run(args.names, quick=args.quick, save=not args.no_save, strict=args.strict)
