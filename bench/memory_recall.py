@@ -152,19 +152,22 @@ def measure(db: Any, corpus: Corpus, model: str, progress: Progress, phase: str)
     latencies: list[float] = []
     trivial: list[float] = []  # baseline: a transaction that only selects 1, same pool
     server: list[float] = []  # the search's own execution time inside PostgreSQL
+    first: list[float] = []  # each user's first recall: their rows not yet in shared buffers
+    later: list[float] = []
     strategies: dict[str, int] = {}
     recalls: list[float] = []
     for user in range(USERS):
         vectors = np.concatenate(corpus.vectors[user])
         queries = corpus.draw(user, QUERIES_PER_USER)
         found_user = 0
-        for query in queries:
+        for number, query in enumerate(queries):
             truth = set(np.argsort(-(vectors @ query), kind="stable")[:K].tolist())
             probe = to_vector(query.tolist())
             began = time.perf_counter()
             with db.transaction() as tx:
                 rows = nearest(tx, kind, user_id(user), probe, model, Filters(), K)
             latencies.append(time.perf_counter() - began)
+            (first if number == 0 else later).append(latencies[-1] * 1000)
             got = {int(str(r["content"]).split()[1]) for r in rows}
             found_user += len(truth & got)
             began = time.perf_counter()
@@ -191,6 +194,8 @@ def measure(db: Any, corpus: Corpus, model: str, progress: Progress, phase: str)
         "worst_user_recall_at_10": min(recalls),
         "p50_ms": percentile(ms, 0.5),
         "p95_ms": percentile(ms, 0.95),
+        "first_recall_per_user_p50_ms": percentile(first, 0.5),
+        "later_recalls_p95_ms": percentile(later, 0.95),
         "queries": len(ms),
         "strategy_per_user": strategies,
     }
@@ -256,6 +261,8 @@ def run(env: Environment, progress: Progress, quick: bool = False) -> Outcome:
             "ms",
             target=f"<= {TARGET_P95_MS:g} ms",
             met=at_most(top["p95_ms"], TARGET_P95_MS),
+            note=f"a user's first recall p50 {top['first_recall_per_user_p50_ms']:.1f} ms; "
+            f"later recalls p95 {top['later_recalls_p95_ms']:.1f} ms",
         ),
         Figure("bulk load (binary COPY)", copy_rate, "rows/s"),
     ]
