@@ -166,6 +166,23 @@ def _scheduler_sync(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def _evolver_calibrate(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from shared import bootstrap
+    from shared.evolver.calibration import CALIBRATION_SET, calibrate
+    from shared.local.env import local_settings
+    from shared.model import describe
+
+    settings, _ = local_settings(start_database=False)
+    bootstrap.configure(settings)
+    print(f"critic: {describe(settings)}", file=sys.stderr)
+    report = calibrate(Path(args.file) if args.file else CALIBRATION_SET)
+    print(json.dumps(report, indent=2))
+    return 0 if report["spearman"] is not None else 1
+
+
 def _bench(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -229,6 +246,15 @@ def parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="list what would change, change nothing"
     )
     sync.set_defaults(run=_scheduler_sync)
+    evolver = sub.add_parser("evolver", help="the Evolver's critic")
+    evolver_sub = evolver.add_subparsers(dest="evolver_command", required=True)
+    cal = evolver_sub.add_parser(
+        "calibrate",
+        help="critique a labelled set with the configured model and print the Spearman "
+        "rank correlation of its scores with the labelled order",
+    )
+    cal.add_argument("--file", help="a labelled set (default: shared/evolver/calibration.json)")
+    cal.set_defaults(run=_evolver_calibrate)
     bench = sub.add_parser(
         "bench",
         help="run the benchmarks (all, or the NAMEs given) against their targets",

@@ -58,13 +58,13 @@ class Analysis:
 def recent_activity(tx: Tx, user_id: str, days: int = ACTIVITY_DAYS) -> list[Row]:
     """Counts and success rates per (agent_id, interaction_type), busiest first. The
     memory store keeps a repeated interaction as one row seen ``seen_count`` times, so
-    rows are weighted by it."""
+    rows are weighted by it. The Evolver's own records are not the user's activity."""
     return tx.all(
         "SELECT agent_id, interaction_type, sum(seen_count)::int AS count, "
         "(sum(CASE WHEN outcome = 'success' THEN seen_count ELSE 0 END)::float8 "
         " / sum(seen_count)) AS success_rate "
         "FROM episodic_memories WHERE user_id = %s AND created_at > now() - make_interval("
-        "days => %s) GROUP BY agent_id, interaction_type "
+        "days => %s) AND interaction_type IS DISTINCT FROM 'evolution' GROUP BY agent_id, interaction_type "
         "ORDER BY sum(seen_count) DESC, agent_id, interaction_type LIMIT 100",
         (user_id, days),
     )

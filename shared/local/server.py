@@ -14,6 +14,7 @@ MAIN = str(Path(__file__).resolve().parents[2] / "main.py")
 # mount path -> entry point in main.py; a target appears once its function exists
 MOUNTS: dict[str, str] = {
     "/api": "api",
+    "/evolve": "evolve",
     "/treasury-webhook": "treasury_webhook",
     "/goal-generation": "goal_generation",
     "/event-dispatch": "event_dispatch",

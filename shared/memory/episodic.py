@@ -41,12 +41,14 @@ def record_interaction(
     importance: float = 0.5,
     tx: Tx | None = None,
     depth: int = 0,
+    dedupe: bool = True,
 ) -> Row:
     """Store one interaction (embedded, de-duplicated) and return its row, without the
     embedding. With ``tx`` the write joins that transaction; the embedding call happens
     before it. ``depth`` is passed to the ``memory.stored`` event: a write caused by an
     event should pass that event's depth + 1 so trigger loops stay bounded. Raises
-    ``ModelFailure`` when the text cannot be embedded."""
+    ``ModelFailure`` when the text cannot be embedded. ``dedupe=False`` keeps an
+    event-like record (an evolution) as its own row even when its text repeats."""
     input_summary, output_summary = _clip(input_summary or ""), _clip(output_summary or "")
     write = MemoryWrite(
         type="episodic",
@@ -60,5 +62,6 @@ def record_interaction(
             "context": context or {},
             "importance": min(1.0, max(0.0, float(importance))),
         },
+        dedupe=dedupe,
     )
     return store_one(user_id, write, tx=tx, depth=depth).memory

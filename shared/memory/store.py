@@ -42,6 +42,9 @@ class MemoryWrite:
     type: MemoryType
     content: str
     fields: dict[str, Any] = field(default_factory=dict)  # writable columns of the store
+    # An event-like record (an evolution, say) is kept as its own row even when its
+    # text repeats an earlier one: counting them is the point.
+    dedupe: bool = True
 
 
 @dataclass
@@ -106,8 +109,35 @@ def store_one(user_id: str, write: MemoryWrite, *, tx: Tx | None = None, depth: 
 
 def _write(tx: Tx, user_id: str, w: MemoryWrite, vector: Vector, model: str, depth: int) -> Stored:
     kind = kind_of(w.type)
-    lock(tx, f"memory:{kind.type}:{user_id}")
     digest = content_hash(w.content)
+    stored = (
+        _deduplicated(tx, kind, user_id, w, digest, vector, model)
+        if w.dedupe
+        else Stored(_insert(tx, kind, user_id, w, digest, vector, model), "created")
+    )
+    if stored.action == "refreshed":
+        return stored
+    outbox.record(
+        tx,
+        user_id,
+        "memory.stored",
+        {
+            "memoryId": str(stored.memory["id"]),
+            "type": kind.type,
+            "action": stored.action,
+            "agentId": stored.memory.get("agent_id"),
+        },
+        depth=depth,
+    )
+    return stored
+
+
+def _deduplicated(
+    tx: Tx, kind: Kind, user_id: str, w: MemoryWrite, digest: str, vector: Vector, model: str
+) -> Stored:
+    """An exact repeat refreshes its memory, a near duplicate updates it (the previous
+    text kept in memory_history), anything else is a new memory."""
+    lock(tx, f"memory:{kind.type}:{user_id}")
     scope, scope_params = _agent_scope(kind, w)
     same = tx.one(
         f"SELECT id FROM {kind.table} WHERE user_id = %s AND content_hash = %s{scope} "
@@ -124,24 +154,9 @@ def _write(tx: Tx, user_id: str, w: MemoryWrite, vector: Vector, model: str, dep
     near = nearest(tx, kind, user_id, vector, model, filters, limit=1)
     threshold = get_settings().memory_dedupe_threshold
     if near and float(near[0]["similarity"]) >= threshold:
-        similarity = float(near[0]["similarity"])
         row = _update(tx, kind, user_id, near[0]["id"], w, digest, vector, model)
-        stored = Stored(row, "updated", similarity)
-    else:
-        stored = Stored(_insert(tx, kind, user_id, w, digest, vector, model), "created")
-    outbox.record(
-        tx,
-        user_id,
-        "memory.stored",
-        {
-            "memoryId": str(stored.memory["id"]),
-            "type": kind.type,
-            "action": stored.action,
-            "agentId": stored.memory.get("agent_id"),
-        },
-        depth=depth,
-    )
-    return stored
+        return Stored(row, "updated", float(near[0]["similarity"]))
+    return Stored(_insert(tx, kind, user_id, w, digest, vector, model), "created")
 
 
 def _agent_scope(kind: Kind, w: MemoryWrite) -> tuple[str, list[Any]]:

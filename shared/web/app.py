@@ -17,6 +17,7 @@ ROUTE_MODULES = [
     "shared.events.routes",
     "shared.memory.routes",
     "shared.scheduler.routes",
+    "shared.evolver.routes",
 ]
 
 

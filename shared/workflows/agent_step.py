@@ -18,6 +18,7 @@ from shared.agents.base import AgentResult, AgentTask
 from shared.agents.registry import get_agent
 from shared.db import Tx, get_database
 from shared.events import outbox
+from shared.evolver.agent_output import evolve_agent_result
 from shared.logs import get
 from shared.memory.context import build_context
 from shared.memory.episodic import record_interaction
@@ -50,6 +51,7 @@ def run_agent_step(
     except Exception as exc:  # a third-party agent that breaks its contract
         log.exception("agent %s raised on %s", agent_id, action)
         result = AgentResult(False, {}, error=f"agent {agent_id} failed: {type(exc).__name__}")
+    result = evolve_agent_result(user_id, agent_id, action, payload, result, depth=depth + 1)
     with get_database().transaction() as tx:
         _remember(
             tx,
@@ -96,12 +98,17 @@ def _summary(value: Any) -> str:
     return text[:SUMMARY_CHARS]
 
 
+# Per-call bookkeeping in an output: its fresh id, and the Evolver's summary (kept in
+# its own evolution record). Left out of the memory, so the same answer given again is
+# the same memory (refreshed, not duplicated).
+_VOLATILE = frozenset({"id", "evolution"})
+
+
 def _remembered_output(result: AgentResult) -> dict[str, Any]:
-    """What the memory keeps of the answer: without the output's fresh id, so the same
-    answer given again is the same memory (refreshed, not duplicated)."""
+    """What the memory keeps of the answer."""
     if not result.success:
         return {"error": result.error}
-    return {k: v for k, v in result.output.items() if k != "id"}
+    return {k: v for k, v in result.output.items() if k not in _VOLATILE}
 
 
 def _output_id(result: AgentResult) -> dict[str, Any]:

@@ -99,7 +99,7 @@ def test_the_agent_is_given_the_soul_first_memory_context(
     fake_gemini.script_json({"title": "Light", "content": "On light.", "notes": []})
     result = run_agent_step("alice", "scribe_01", "generate", {"topic": "Window light"})
     assert result.success, result.error
-    [call] = fake_gemini.of("generateContent")
+    call = fake_gemini.of("generateContent")[0]  # the agent's; the Evolver's critique follows
     prompt = call.body["contents"][-1]["parts"][0]["text"]
     context = prompt.split("What is known about this user (from memory):\n", 1)[1]
     assert context.startswith("## Voice (Digital Soul v2)\ntone: formal")
@@ -112,7 +112,7 @@ def test_a_repeated_interaction_is_one_embedded_memory_seen_twice(db: Database) 
     with db.transaction() as tx:
         rows = tx.all(
             "SELECT seen_count, embedding IS NOT NULL AS embedded, embedding_model, content "
-            "FROM episodic_memories WHERE user_id = 'dora'"
+            "FROM episodic_memories WHERE user_id = 'dora' AND interaction_type = 'generate'"
         )
     [row] = rows
     assert row["seen_count"] == 2 and row["embedded"] and row["embedding_model"]

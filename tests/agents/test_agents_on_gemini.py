@@ -33,7 +33,8 @@ def soul(db: Database) -> None:
 
 
 def prompt_of(fake: FakeGemini) -> str:
-    [call] = fake.of("generateContent")
+    """The agent's own prompt: the first generation (the Evolver's critique may follow)."""
+    call = fake.of("generateContent")[0]
     return str(call.body["contents"][-1]["parts"][0]["text"])
 
 

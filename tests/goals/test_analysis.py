@@ -43,7 +43,13 @@ def test_a_repeated_agent_interaction_counts_each_time_it_happened(db: Database)
     for _ in range(3):  # the same answer: one memory, seen three times
         run_agent_step("repeater", "scribe_01", "generate", {"topic": "Daily tip"})
     with db.transaction() as tx:
-        assert tx.scalar("SELECT count(*) FROM episodic_memories WHERE user_id = 'repeater'") == 1
+        assert (
+            tx.scalar(
+                "SELECT count(*) FROM episodic_memories "
+                "WHERE user_id = 'repeater' AND interaction_type = 'generate'"
+            )
+            == 1
+        )
         activity = recent_activity(tx, "repeater")
     assert activity == [
         {"agent_id": "scribe_01", "interaction_type": "generate", "count": 3, "success_rate": 1.0}

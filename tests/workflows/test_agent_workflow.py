@@ -68,6 +68,8 @@ def test_a_pipeline_of_agents_a_condition_and_an_http_step_runs_with_every_step_
 
 
 def test_an_off_brand_draft_stops_at_the_gate(alice: UserClient, endpoint: Endpoint) -> None:
+    # The Evolver would remove the avoided word before the review: off for this test.
+    assert alice.put("/api/evolver/settings/scribe_01", json={"enabled": False}).status_code == 200
     steps = pipeline(endpoint)
     steps[1]["config"] = {"topic": "synergy synergy synergy"}
     wid = alice.post("/api/workflow", json={"name": "gated", "steps": steps}).get_json()

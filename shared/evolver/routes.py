@@ -1,0 +1,80 @@
+"""``POST /api/oracle/evolve`` and the per-agent Evolver settings."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.errors import BadRequest, Invalid, NotFound
+from shared.evolver import service
+from shared.evolver.schemas import (
+    EVOLUTION_RESULT,
+    SETTINGS_ROW,
+    EvolveIn,
+    PrivateEvolveIn,
+    SettingsIn,
+)
+from shared.evolver.settings import settings_for, update_settings
+from shared.improve.schemas import AGENT_ID_PATTERN
+from shared.web.router import Ctx, Router, validation_message
+
+router = Router()
+TAG = "evolver"
+_AGENT = re.compile(AGENT_ID_PATTERN)
+
+
+def _agent(ctx: Ctx) -> str:
+    agent_id = str(ctx.params["agentId"])
+    if not _AGENT.match(agent_id):
+        raise NotFound("agent not found")
+    return agent_id
+
+
+@router.route(
+    "POST",
+    "/api/oracle/evolve",
+    summary="Critique an agent's output and return the best-scoring revision",
+    body=EvolveIn,
+    response=EVOLUTION_RESULT,
+    tag=TAG,
+)
+def oracle_evolve(ctx: Ctx) -> dict[str, Any]:
+    body: EvolveIn = ctx.body
+    return service.evolve(ctx.user_id, body.agent_id, body.output, body.context)
+
+
+@router.route(
+    "GET",
+    "/api/evolver/settings/<agentId>",
+    summary="The user's Evolver settings for an agent (the defaults when never set)",
+    response=SETTINGS_ROW,
+    tag=TAG,
+)
+def evolver_settings_get(ctx: Ctx) -> dict[str, Any]:
+    return settings_for(ctx.user_id, _agent(ctx)).as_row()
+
+
+@router.route(
+    "PUT",
+    "/api/evolver/settings/<agentId>",
+    summary="Change the user's Evolver settings for an agent; fields not given stay",
+    body=SettingsIn,
+    response=SETTINGS_ROW,
+    tag=TAG,
+)
+def evolver_settings_put(ctx: Ctx) -> dict[str, Any]:
+    return update_settings(ctx.user_id, _agent(ctx), ctx.body).as_row()
+
+
+def private_evolve(body: Any) -> dict[str, Any]:
+    """The private ``evolve`` function's body, validated: 400 when it is not a JSON
+    object, 422 naming the field when a value is wrong."""
+    if not isinstance(body, dict):
+        raise BadRequest("request body must be a JSON object")
+    try:
+        request = PrivateEvolveIn.model_validate(body)
+    except ValidationError as exc:
+        raise Invalid(validation_message(exc)) from None
+    return service.evolve(request.user_id, request.agent_id, request.output, request.context)

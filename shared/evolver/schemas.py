@@ -1,0 +1,162 @@
+"""What the critic answers, what a string regeneration answers, and the request bodies
+of the Evolver's routes and private function.
+
+The model-facing schemas name their fields exactly as the wire contract does
+(``shouldImprove``, ``voiceConsistency``), so the schema Gemini is given, the JSON it
+answers and the evolution log all use one spelling."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from shared.improve.schemas import AGENT_ID_PATTERN
+
+MAX_OUTPUT_CHARS = 50_000  # of the output, JSON-encoded when it is an object
+MAX_CONTEXT_CHARS = 20_000
+MAX_OUTPUT_DEPTH = 6
+MAX_OUTPUT_NODES = 500  # values (keys' values, list items) in an object output
+MAX_LIST_ITEMS = 20
+
+AgentId = Annotated[str, StringConstraints(pattern=AGENT_ID_PATTERN)]
+UserId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class Critique(BaseModel):
+    """The critic's verdict on one candidate."""
+
+    score: float = Field(ge=0, le=1, allow_inf_nan=False, description="overall quality, 0..1")
+    shouldImprove: bool = Field(description="whether a rewrite from the suggestions would help")
+    issues: list[Annotated[str, StringConstraints(max_length=500)]] = Field(
+        default_factory=list, max_length=MAX_LIST_ITEMS
+    )
+    suggestions: list[Annotated[str, StringConstraints(max_length=500)]] = Field(
+        default_factory=list, max_length=MAX_LIST_ITEMS
+    )
+    voiceConsistency: float = Field(
+        ge=0, le=1, allow_inf_nan=False, description="fit to the creator's voice, 0..1"
+    )
+
+
+class TextRevision(BaseModel):
+    """A regeneration of a string output."""
+
+    content: str = Field(description="the improved output, complete, in the same format")
+
+
+def _size(value: Any, depth: int = 0) -> int:
+    """Count of values in ``value``; raises ValueError past the depth bound."""
+    if depth > MAX_OUTPUT_DEPTH:
+        raise ValueError(f"nested deeper than {MAX_OUTPUT_DEPTH} levels")
+    if isinstance(value, dict):
+        return 1 + sum(_size(v, depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return 1 + sum(_size(v, depth + 1) for v in value)
+    return 1
+
+
+def check_output(value: str | dict[str, Any]) -> str | dict[str, Any]:
+    """A non-empty string, or a non-empty object within the size bounds."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("must be a non-empty string or a JSON object")
+        if len(value) > MAX_OUTPUT_CHARS:
+            raise ValueError(f"longer than {MAX_OUTPUT_CHARS} characters")
+        return value
+    if not value:
+        raise ValueError("must be a non-empty string or a non-empty JSON object")
+    if _size(value) > MAX_OUTPUT_NODES:
+        raise ValueError(f"more than {MAX_OUTPUT_NODES} values")
+    if len(json.dumps(value, ensure_ascii=False)) > MAX_OUTPUT_CHARS:
+        raise ValueError(f"longer than {MAX_OUTPUT_CHARS} characters as JSON")
+    return value
+
+
+class EvolveIn(BaseModel):
+    """``POST /api/oracle/evolve``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    agent_id: AgentId = Field(alias="agentId")
+    output: str | dict[str, Any] = Field(description="a non-empty string or JSON object")
+    context: str | dict[str, Any] | None = Field(
+        None, description="what the output was for (the request, the brief)"
+    )
+
+    @field_validator("output")
+    @classmethod
+    def _output(cls, value: str | dict[str, Any]) -> str | dict[str, Any]:
+        return check_output(value)
+
+    @field_validator("context")
+    @classmethod
+    def _context(cls, value: str | dict[str, Any] | None) -> str | dict[str, Any] | None:
+        if value is not None and len(json.dumps(value, ensure_ascii=False)) > MAX_CONTEXT_CHARS:
+            raise ValueError(f"longer than {MAX_CONTEXT_CHARS} characters")
+        return value
+
+
+class PrivateEvolveIn(EvolveIn):
+    """The private ``evolve`` function: the same body plus the user it acts for."""
+
+    user_id: UserId = Field(alias="userId")
+
+
+class SettingsIn(BaseModel):
+    """``PUT /api/evolver/settings/<agentId>``: only the fields given change."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    enabled: bool | None = Field(None, strict=True)
+    max_iterations: int | None = Field(None, strict=True, ge=1, le=5, alias="maxIterations")
+    threshold: float | None = Field(None, strict=True, ge=0, le=1, allow_inf_nan=False)
+    token_budget: int | None = Field(
+        None,
+        strict=True,
+        ge=100,
+        le=10_000_000,
+        alias="tokenBudget",
+        description="tokens after which the loop stops with the best so far; null: none",
+    )
+
+
+SETTINGS_ROW: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "agent_id": {"type": "string"},
+        "enabled": {"type": "boolean"},
+        "max_iterations": {"type": "integer", "minimum": 1, "maximum": 5},
+        "threshold": {"type": "number", "minimum": 0, "maximum": 1},
+        "token_budget": {"type": ["integer", "null"]},
+        "updated_at": {"type": ["string", "null"], "description": "null: the defaults"},
+    },
+    "required": ["agent_id", "enabled", "max_iterations", "threshold", "token_budget"],
+}
+
+EVOLUTION_RESULT: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "evolutionId": {"type": "string"},
+        "original": {"type": ["string", "object"]},
+        "evolved": {"type": ["string", "object"]},
+        "iterations": {"type": "integer"},
+        "evolutionLog": {"type": "array", "items": {"type": "object"}},
+        "initialScore": {"type": ["number", "null"]},
+        "finalScore": {"type": ["number", "null"]},
+        "stopReason": {"type": "string"},
+        "usage": {
+            "type": "object",
+            "properties": {
+                "calls": {"type": "integer", "description": "HTTP attempts, retries included"},
+                "modelCalls": {"type": "integer", "description": "logical model calls"},
+                "inputTokens": {"type": "integer"},
+                "outputTokens": {"type": "integer"},
+            },
+        },
+        "variant": {"type": ["object", "null"]},
+        "logged": {"type": "boolean"},
+    },
+    "required": ["original", "evolved", "iterations", "evolutionLog", "finalScore", "usage"],
+}
