@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 from bench.environment import ROOT, Environment
-from bench.figures import Figure, Outcome, Unavailable, at_most
+from bench.figures import Figure, Outcome, at_most
 from bench.progress import Progress
 
 LATENCY = 0.05  # seconds the fake model takes per request
@@ -74,8 +74,6 @@ def _sdk_floor(fake: Any, repeats: int) -> float:
 
 
 def run(env: Environment, progress: Progress, quick: bool = False) -> Outcome:
-    if not (ROOT / "functions" / "evolve.py").exists():
-        raise Unavailable("the evolve function is not in this checkout (functions/evolve.py)")
     import functions_framework
 
     from tests.support.fake_gemini import FakeGemini
