@@ -65,6 +65,7 @@ class Settings(BaseModel):
     # events
     events_topic: str = Field("segp-events", min_length=1, alias="EVENTS_TOPIC")
     event_max_depth: int = Field(8, ge=0, le=100, alias="EVENT_MAX_DEPTH")
+    event_chain_per_minute: int = Field(600, ge=1, alias="EVENT_CHAIN_PER_MINUTE")
     event_bus: Literal["pubsub", "local", "off"] | None = Field(None, alias="EVENT_BUS")
     events_project: str | None = Field(None, alias="EVENTS_PROJECT")
     pubsub_emulator_host: str | None = Field(None, alias="PUBSUB_EMULATOR_HOST")
@@ -136,6 +137,12 @@ class Settings(BaseModel):
     )
     memory_archive_after_days: int = Field(30, ge=1, le=36500, alias="MEMORY_ARCHIVE_AFTER_DAYS")
     memory_archive_importance: float = Field(0.3, ge=0, le=1, alias="MEMORY_ARCHIVE_IMPORTANCE")
+
+    # per-user caps on created objects (409 past them)
+    max_workflows_per_user: int = Field(500, ge=1, alias="MAX_WORKFLOWS_PER_USER")
+    max_tasks_per_user: int = Field(100, ge=1, alias="MAX_SCHEDULED_TASKS_PER_USER")
+    max_triggers_per_user: int = Field(500, ge=1, alias="MAX_TRIGGERS_PER_USER")
+    max_webhooks_per_user: int = Field(100, ge=1, alias="MAX_WEBHOOKS_PER_USER")
 
     # the local shape and the HTTP frame
     segp_home: Path = Field(_REPO_ROOT / ".segp", alias="SEGP_HOME")

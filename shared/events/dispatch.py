@@ -20,14 +20,15 @@ from typing import Any, Literal
 
 from shared import logs
 from shared.config import get_settings
-from shared.db import Row, get_database
+from shared.db import Row, Tx, get_database
 from shared.errors import Retryable
 from shared.events import triggers
 from shared.events.envelope import Envelope, Unprocessable, decode_delivery
+from shared.rejections import record_rejection
 
 log = logs.get(__name__)
 
-Status = Literal["dispatched", "duplicate", "too_deep", "rejected"]
+Status = Literal["dispatched", "duplicate", "too_deep", "throttled", "rejected"]
 SOURCE = "event-dispatch"
 
 
@@ -65,17 +66,7 @@ def dispatch(envelope: Envelope, *, delivery_id: str | None = None) -> Outcome:
 
 
 def reject(reason: str, *, body: str | None, delivery_id: str | None) -> None:
-    log.warning("delivery rejected: %s", reason, extra={"deliveryId": delivery_id})
-    with get_database().transaction() as tx:
-        tx.execute(
-            "INSERT INTO rejected_deliveries (source, delivery_id, reason, body) "
-            "VALUES (%s, %s, %s, %s)",
-            (SOURCE, _clean(delivery_id), reason.replace("\x00", "\ufffd")[:1000], _clean(body)),
-        )
-
-
-def _clean(text: str | None) -> str | None:
-    return text.replace("\x00", "\ufffd") if text is not None else None
+    record_rejection(SOURCE, reason, body=body, delivery_id=delivery_id)
 
 
 def _claim(envelope: Envelope, delivery_id: str | None) -> Row | Status:
@@ -112,7 +103,7 @@ def _claim(envelope: Envelope, delivery_id: str | None) -> Row | Status:
                 (SOURCE, delivery_id, "eventId belongs to another event", envelope.data().decode()),
             )
             return "rejected"
-        if row["dispatch_status"] in ("dispatched", "too_deep", "rejected"):
+        if row["dispatch_status"] in ("dispatched", "too_deep", "throttled", "rejected"):
             return "duplicate"
         if row["dispatch_status"] == "dispatching" and row["leased"]:
             raise Retryable(f"event {event_id} is being dispatched by another delivery")
@@ -130,12 +121,40 @@ def _claim(envelope: Envelope, delivery_id: str | None) -> Row | Status:
                 ),
             )
             return "too_deep"
+        if (
+            row["depth"] > 0
+            and _chained_last_minute(tx, row["user_id"]) >= settings.event_chain_per_minute
+        ):
+            # Depth bounds how long a chain of events gets; this bounds how wide: one
+            # run may emit several events, each matching several triggers.
+            tx.execute(
+                "UPDATE usage_events SET dispatch_status = 'throttled', dispatched_at = now(), "
+                "detail = %s WHERE id = %s",
+                (
+                    "more than EVENT_CHAIN_PER_MINUTE "
+                    f"({settings.event_chain_per_minute}) events caused by events this minute",
+                    event_id,
+                ),
+            )
+            return "throttled"
         tx.execute(
             "UPDATE usage_events SET dispatch_status = 'dispatching', "
             "dispatch_lease_until = now() + make_interval(secs => %s) WHERE id = %s",
             (settings.event_dispatch_lease_seconds, event_id),
         )
     return row
+
+
+def _chained_last_minute(tx: Tx, user_id: str) -> int:
+    """Events of this user caused by other events and dispatched in the last minute."""
+    return int(
+        tx.scalar(
+            "SELECT count(*) FROM usage_events WHERE user_id = %s AND depth > 0 "
+            "AND created_at > now() - interval '1 hour' AND dispatch_status = 'dispatched' "
+            "AND dispatched_at > now() - interval '1 minute'",
+            (user_id,),
+        )
+    )
 
 
 def _finish(event_id: str) -> None:

@@ -40,3 +40,16 @@ def _load() -> None:
 def handler_for(event_type: str) -> Callable[[Envelope], None] | None:
     _load()
     return system_handlers.get(event_type)
+
+
+def check_publishable(event_type: str) -> str:
+    """An event type a user (``POST /api/events``, an ``emit`` step) may publish: a
+    well-formed name that is not one the bundle answers itself, so nobody can, for
+    example, request goal generation for an arbitrary day or force consolidations."""
+    from shared.errors import Invalid
+    from shared.events.outbox import check_type
+
+    check_type(event_type)
+    if handler_for(event_type) is not None:
+        raise Invalid(f"eventType {event_type!r} is reserved for the system")
+    return event_type

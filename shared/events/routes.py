@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.errors import Invalid, NotFound
 from shared.events import log, outbox, triggers
 from shared.events.envelope import has_nul
+from shared.events.handlers import check_publishable
 from shared.web.router import Ctx, Router
 
 router = Router()
@@ -171,7 +172,7 @@ def publish_event(ctx: Ctx) -> dict[str, Any]:
     body: EventBody = ctx.body
     if has_nul(body.payload):
         raise Invalid("payload: contains a NUL character (\\u0000), which cannot be stored")
-    event_id = log.emit(ctx.user_id, outbox.check_type(body.event_type), body.payload)
+    event_id = log.emit(ctx.user_id, check_publishable(body.event_type), body.payload)
     return {"success": True, "eventId": event_id}
 
 

@@ -12,7 +12,9 @@ import json
 from typing import Any
 
 from shared import conditions, logs
+from shared.config import get_settings
 from shared.db import Row, get_database
+from shared.db.quota import check_quota
 from shared.errors import AppError, BadRequest, NotFound, Retryable
 from shared.events.envelope import has_nul
 from shared.events.handlers import handler_for
@@ -38,6 +40,8 @@ def create(
     if has_nul(when) or has_nul(name):
         raise BadRequest("conditions and name must not contain NUL characters (\\u0000)")
     with get_database().transaction() as tx:
+        limit = get_settings().max_triggers_per_user
+        check_quota(tx, "event_triggers", user_id, limit, "event triggers")
         row = tx.one(
             "INSERT INTO event_triggers (user_id, event_type, workflow_id, name, conditions) "
             "SELECT %s, %s, w.id, %s, %s::jsonb FROM workflows w WHERE w.id = %s AND w.user_id = %s "

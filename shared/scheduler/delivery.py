@@ -49,6 +49,14 @@ def schedule_time(raw: str | None) -> datetime | None:
     return as_utc(parsed) if parsed.tzinfo is not None else None
 
 
+def _names_task(job_name: str, task_id: str) -> bool:
+    """Whether a job name (short, or a full resource name) is this task's mirror job."""
+    from shared.config import get_settings
+
+    expected = f"{get_settings().scheduler_job_prefix}-task-{task_id}"
+    return job_name.rsplit("/", 1)[-1] == expected
+
+
 def parse(body: Any, headers: Mapping[str, str]) -> Command:
     if not isinstance(body, dict) or len(body) != 1:
         raise BadRequest(USAGE)
@@ -56,10 +64,13 @@ def parse(body: Any, headers: Mapping[str, str]) -> Command:
     if name == "taskId":
         if not isinstance(value, str) or not value:
             raise BadRequest("taskId: must be a task id (uuid)")
+        job_name = header(headers, JOB_NAME)
+        if job_name is not None and not _names_task(job_name, value):
+            raise BadRequest(f"job {job_name!r} is not the job of task {value}")
         return Delivery(
             task_id=value,
             schedule_time=schedule_time(header(headers, SCHEDULE_TIME)),
-            job_name=header(headers, JOB_NAME),
+            job_name=job_name,
         )
     if name in COMMANDS and value is True:
         return str(name)
@@ -92,3 +103,17 @@ def handle(command: Command, now: datetime | None = None) -> dict[str, Any]:
     from shared.scheduler.consolidate import request_consolidation
 
     return request_consolidation(now)
+
+
+def reject(reason: str, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+    """A delivery a retry cannot fix (malformed body, unknown task id) is acknowledged
+    and recorded, so Cloud Scheduler does not retry it (design.md section 5)."""
+    from shared.rejections import record_rejection
+
+    record_rejection(
+        "schedule-fire",
+        reason,
+        body=body[:10_000].decode("utf-8", "replace"),
+        delivery_id=header(headers, JOB_NAME),
+    )
+    return {"status": "rejected", "error": reason}

@@ -11,7 +11,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.config import get_settings
 from shared.db import Row, Tx, get_database
+from shared.db.quota import check_quota
 from shared.errors import NotFound
 from shared.scheduler.cron import Schedule, check_cron, check_timezone
 from shared.scheduler.schemas import TaskBody, TaskChanges
@@ -61,6 +63,8 @@ def create(user_id: str, body: TaskBody, now: datetime | None = None) -> dict[st
     next_run = Schedule(cron, zone).next_after(_now(now))
     with get_database().transaction() as tx:
         workflow_id = _check_workflow(tx, user_id, body.workflow_id)
+        limit = get_settings().max_tasks_per_user
+        check_quota(tx, "scheduled_tasks", user_id, limit, "scheduled tasks")
         task_id = tx.scalar(
             "INSERT INTO scheduled_tasks (user_id, workflow_id, name, cron_expression, timezone, "
             "overlap_policy, catchup_window_seconds, next_run_at) "

@@ -29,7 +29,7 @@ def user_from_header(header: str | None, secret: str) -> str:
         raise Unauthorized("token expired") from None
     except jwt.InvalidTokenError:
         raise Unauthorized("invalid token") from None
-    user = claims.get("id", claims.get("sub"))
+    user = claims.get("id") or claims.get("sub")
     if isinstance(user, int) and not isinstance(user, bool):
         user = str(user)
     if not isinstance(user, str) or not user.strip() or len(user) > 200:

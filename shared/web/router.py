@@ -129,11 +129,11 @@ class Api:
         adapter = self._map.bind("segp", path_info=path)
         try:
             endpoint, params = adapter.match(method=request.method)
-        except MethodNotAllowed as exc:
+        except MethodNotAllowed as exc:  # an unknown route, as the contract has it: 404
             allowed = ", ".join(sorted(exc.valid_methods or []))
-            return json_response(
-                {"error": f"method {request.method} not allowed (allowed: {allowed})"}, 405
-            )
+            raise NotFound(
+                f"no route {request.method} {request.path} (it takes {allowed})"
+            ) from None
         except RouteNotFound:
             raise NotFound(f"no route {request.method} {request.path}") from None
         route = self.routes[endpoint]
@@ -169,7 +169,11 @@ def read_raw(request: Request) -> bytes:
 
 def read_json(request: Request) -> Any:
     """The request's JSON, read with the size limit: 413 past it, 400 when not JSON."""
-    raw = read_raw(request)
+    return parse_json(read_raw(request))
+
+
+def parse_json(raw: bytes) -> Any:
+    """``None`` for an empty body; 400 when it is not JSON."""
     if not raw.strip():
         return None
     try:

@@ -14,11 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shared import conditions
 from shared.agents.registry import agents, get_agent
 from shared.errors import BadRequest, Invalid
-from shared.events.outbox import check_type
+from shared.events.handlers import check_publishable
 from shared.web.router import validation_message
 from shared.workflows import templating
 
 MAX_STEPS = 50
+# A run's events fan out through triggers: few emits per run keep a chain narrow.
+MAX_EMIT_STEPS = 10
 MAX_NAME = 200
 MAX_DESCRIPTION = 2000
 
@@ -107,6 +109,8 @@ def validate_steps(steps: Any) -> list[dict[str, Any]]:
         raise Invalid("steps must be a list")
     if len(steps) > MAX_STEPS:
         raise Invalid(f"steps: at most {MAX_STEPS} steps")
+    if sum(isinstance(raw, dict) and raw.get("type") == "emit" for raw in steps) > MAX_EMIT_STEPS:
+        raise Invalid(f"steps: at most {MAX_EMIT_STEPS} emit steps")
     seen: list[str] = []
     for index, raw in enumerate(steps):
         if not isinstance(raw, dict):
@@ -145,7 +149,7 @@ def _check_step(index: int, step: AnyStep, earlier: list[str]) -> None:
             )
     elif isinstance(step, EmitStep):
         try:
-            check_type(step.config.event_type)
+            check_publishable(step.config.event_type)
         except Invalid as exc:
             raise _refuse(index, step.id, exc.message) from None
         if isinstance(step.config.payload, str) and not _is_one_placeholder(step.config.payload):

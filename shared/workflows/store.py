@@ -7,7 +7,9 @@ import json
 import uuid
 from typing import Any
 
+from shared.config import get_settings
 from shared.db import Row, get_database
+from shared.db.quota import check_quota
 from shared.errors import NotFound
 
 COLUMNS = "id, user_id, name, description, steps, is_active, created_at, updated_at"
@@ -25,6 +27,7 @@ def create(
     user_id: str, name: str, description: str | None, steps: list[dict[str, Any]], is_active: bool
 ) -> Row:
     with get_database().transaction() as tx:
+        check_quota(tx, "workflows", user_id, get_settings().max_workflows_per_user, "workflows")
         row = tx.one(
             f"INSERT INTO workflows (user_id, name, description, steps, is_active) "
             f"VALUES (%s, %s, %s, %s::jsonb, %s) RETURNING {COLUMNS}",

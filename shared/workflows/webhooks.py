@@ -10,7 +10,9 @@ import hashlib
 import secrets
 from typing import Any
 
+from shared.config import get_settings
 from shared.db import Row, get_database
+from shared.db.quota import check_quota
 from shared.errors import NotFound
 from shared.workflows.store import parse_id
 
@@ -24,6 +26,8 @@ def create(user_id: str, workflow_id: str) -> tuple[Row, str]:
     workflow_id = parse_id(workflow_id)
     endpoint_key = secrets.token_urlsafe(32)
     with get_database().transaction() as tx:
+        limit = get_settings().max_webhooks_per_user
+        check_quota(tx, "workflow_webhooks", user_id, limit, "active webhooks")
         row = tx.one(
             "INSERT INTO workflow_webhooks (workflow_id, user_id, key_hash) "
             "SELECT id, user_id, %s FROM workflows WHERE id = %s AND user_id = %s "

@@ -169,14 +169,37 @@ def test_a_deleted_task_is_acknowledged(fire: Any) -> None:
     "body",
     [{"taskId": 5}, {"taskId": "not-a-uuid"}, {"tick": "yes"}, {"other": 1}, [], {}],
 )
-def test_a_malformed_body_is_400_json(fire: Any, body: Any) -> None:
-    res = fire.post("/", json=body)
-    assert res.status_code == 400 and "error" in res.get_json()
+def test_a_malformed_body_is_acknowledged_and_recorded_not_retried(
+    fire: Any, db: Database, body: Any
+) -> None:
+    res = fire.post("/", json=body, headers={"X-CloudScheduler-JobName": "bad-job"})
+    assert res.status_code == 200
+    assert res.get_json()["status"] == "rejected" and res.get_json()["error"]
+    with db.transaction() as tx:
+        row = tx.one(
+            "SELECT * FROM rejected_deliveries WHERE source = 'schedule-fire' "
+            "ORDER BY created_at DESC LIMIT 1"
+        )
+    assert row is not None and row["delivery_id"] == "bad-job"
+    assert row["reason"] == res.get_json()["error"]
 
 
-def test_a_body_that_is_not_json_is_400(fire: Any) -> None:
+def test_a_job_name_that_is_not_the_tasks_job_runs_nothing(
+    alice: Any, wf: str, fire: Any, db: Database
+) -> None:
+    tid = new_task(alice, wf)
+    res = fire.post(
+        "/", json={"taskId": tid}, headers={"X-CloudScheduler-JobName": "segp-task-someone-else"}
+    )
+    assert res.status_code == 200 and res.get_json()["status"] == "rejected"
+    assert history(db, tid) == []
+
+
+def test_a_body_that_is_not_json_is_acknowledged_and_recorded(fire: Any, db: Database) -> None:
     res = fire.post("/", data="taskId=1", content_type="application/json")
-    assert res.status_code == 400 and "JSON" in res.get_json()["error"]
+    assert res.status_code == 200 and "JSON" in res.get_json()["error"]
+    with db.transaction() as tx:
+        assert tx.scalar("SELECT count(*) FROM rejected_deliveries WHERE body = 'taskId=1'") == 1
 
 
 def test_a_permanent_failure_is_acknowledged_and_recorded(

@@ -29,6 +29,12 @@ def test_an_unknown_route_is_a_json_404(api: Any) -> None:
     assert "error" in res.get_json()
 
 
+def test_a_known_path_with_another_method_is_a_json_404(api: Any) -> None:
+    res = api.post("/api/health")
+    assert res.status_code == 404
+    assert "GET" in res.get_json()["error"]
+
+
 def test_the_path_without_the_api_prefix_reaches_the_same_route(api: Any) -> None:
     # Cloud Functions strips the function name from cloudfunctions.net URLs.
     assert api.get("/health").status_code == 200
@@ -92,6 +98,17 @@ def test_a_valid_token_names_the_user_by_id_claim(frame: Any) -> None:
         headers={"Authorization": f"Bearer {token({'id': 'u-7'})}"},
     )
     assert res.status_code == 200 and res.get_json()["user"] == "u-7"
+
+
+@pytest.mark.parametrize("empty", [None, ""])
+def test_the_sub_claim_is_used_when_the_id_claim_is_empty(frame: Any, empty: str | None) -> None:
+    res = post(
+        frame,
+        "/api/probe/echo",
+        json={"name": "x"},
+        headers={"Authorization": f"Bearer {token({'id': empty, 'sub': 'u-9'})}"},
+    )
+    assert res.status_code == 200 and res.get_json()["user"] == "u-9"
 
 
 def test_the_sub_claim_is_used_when_there_is_no_id(frame: Any) -> None:
