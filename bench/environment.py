@@ -121,15 +121,3 @@ def machine() -> dict[str, Any]:
         "load_average_at_start": load,
         "postgres": "embedded (pgserver)",
     }
-
-
-def postgres_version(db: Database) -> str:
-    with db.transaction() as tx:
-        return str(tx.scalar("SHOW server_version"))
-
-
-def ensure_repo_on_path() -> None:
-    """The benchmarks use the test fakes (``tests/support``): run from the repository."""
-    root = str(ROOT)
-    if root not in sys.path:
-        sys.path.insert(0, root)
