@@ -11,6 +11,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+import functions_framework
+from werkzeug.exceptions import HTTPException
+
+from functions.http_errors import json_http_error
+
 # entry point -> the module that defines it
 HANDLERS = {
     "api": "functions.api",
@@ -20,6 +25,10 @@ HANDLERS = {
     "schedule_fire": "functions.schedule_fire",
     "treasury_webhook": "functions.treasury_webhook",
 }
+
+# functions-framework executes this module once per app it creates, inside that app's
+# context: the framework's own routing errors answer JSON like the functions do.
+functions_framework.errorhandler(HTTPException)(json_http_error)
 
 __all__ = [
     "api",

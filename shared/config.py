@@ -138,6 +138,11 @@ class Settings(BaseModel):
     memory_archive_after_days: int = Field(30, ge=1, le=36500, alias="MEMORY_ARCHIVE_AFTER_DAYS")
     memory_archive_importance: float = Field(0.3, ge=0, le=1, alias="MEMORY_ARCHIVE_IMPORTANCE")
 
+    # per-user rate limits of the api function (shared.web.ratelimit)
+    rate_limit_model_per_minute: int = Field(
+        60, ge=1, le=1_000_000, alias="RATE_LIMIT_MODEL_PER_MINUTE"
+    )
+
     # per-user caps on created objects (409 past them)
     max_workflows_per_user: int = Field(500, ge=1, alias="MAX_WORKFLOWS_PER_USER")
     max_tasks_per_user: int = Field(100, ge=1, alias="MAX_SCHEDULED_TASKS_PER_USER")

@@ -4,15 +4,15 @@ malformed id, is 404."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.errors import Invalid, NotFound
+from shared.errors import Invalid
 from shared.events import log, outbox, triggers
 from shared.events.envelope import has_nul
 from shared.events.handlers import check_publishable
+from shared.ids import object_id
 from shared.web.router import Ctx, Router
 
 router = Router()
@@ -73,7 +73,9 @@ SUCCESS = {"type": "object", "properties": {"success": {"type": "boolean"}}}
 class TriggerBody(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
-    event_type: str = Field(alias="eventType", min_length=1, max_length=100)
+    event_type: str = Field(
+        alias="eventType", min_length=1, max_length=100, pattern=outbox.EVENT_TYPE.pattern
+    )
     workflow_id: str = Field(alias="workflowId", min_length=1, max_length=100)
     conditions: Any = None
     name: str | None = Field(None, max_length=200)
@@ -82,15 +84,14 @@ class TriggerBody(BaseModel):
 class EventBody(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
-    event_type: str = Field(alias="eventType", min_length=1, max_length=100)
+    event_type: str = Field(
+        alias="eventType", min_length=1, max_length=100, pattern=outbox.EVENT_TYPE.pattern
+    )
     payload: dict[str, Any] | None = None
 
 
 def _uuid(value: str, what: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise NotFound(f"{what} not found") from None
+    return object_id(value, what)
 
 
 def _create(ctx: Ctx) -> tuple[dict[str, Any], int]:
@@ -182,7 +183,12 @@ def publish_event(ctx: Ctx) -> dict[str, Any]:
     summary="The user's events, newest first, with the workflow runs each one started",
     response={"type": "array", "items": EVENT},
     query={
-        "eventType": {"type": "string"},
+        "eventType": {
+            "type": "string",
+            "maxLength": 100,
+            "pattern": "^(" + outbox.EVENT_TYPE.pattern.strip("^$") + ")?$",
+            "description": "only events of this type (empty: all)",
+        },
         "limit": {"type": "integer", "minimum": 1, "maximum": log.MAX_LIMIT, "default": 50},
     },
     tag=TAG,

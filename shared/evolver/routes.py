@@ -39,6 +39,7 @@ def _agent(ctx: Ctx) -> str:
     body=EvolveIn,
     response=EVOLUTION_RESULT,
     tag=TAG,
+    rate_limit="model",
 )
 def oracle_evolve(ctx: Ctx) -> dict[str, Any]:
     body: EvolveIn = ctx.body

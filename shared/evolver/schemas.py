@@ -74,14 +74,21 @@ def check_output(value: str | dict[str, Any]) -> str | dict[str, Any]:
     return value
 
 
+# the texts' bounds, stated in the schema as well as checked below
+OutputText = Annotated[str, StringConstraints(max_length=MAX_OUTPUT_CHARS, pattern=r"\S")]
+ContextText = Annotated[str, StringConstraints(max_length=MAX_CONTEXT_CHARS)]
+
+
 class EvolveIn(BaseModel):
     """``POST /api/oracle/evolve``."""
 
     model_config = ConfigDict(populate_by_name=True)
 
     agent_id: AgentId = Field(alias="agentId")
-    output: str | dict[str, Any] = Field(description="a non-empty string or JSON object")
-    context: str | dict[str, Any] | None = Field(
+    output: OutputText | Annotated[dict[str, Any], Field(min_length=1)] = Field(
+        description="a non-empty string or JSON object"
+    )
+    context: ContextText | dict[str, Any] | None = Field(
         None, description="what the output was for (the request, the brief)"
     )
 

@@ -138,5 +138,8 @@ def _ask_model(goal: Row) -> GoalDecomposition:
         return plan
     except ModelFailure as exc:
         if exc.kind == "rate_limited":
-            raise RateLimited("goal decomposition is rate limited; try again shortly") from exc
+            raise RateLimited(
+                "goal decomposition is rate limited; try again shortly",
+                retry_after=exc.retry_after,
+            ) from exc
         raise Retryable(f"goal decomposition is unavailable right now: {exc.message}") from exc

@@ -43,7 +43,7 @@ def _envelope(key: str, schema: dict[str, Any]) -> dict[str, Any]:
 class CreateGoal(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, pattern=r"\S")
     description: str | None = Field(None, max_length=2000)
     priority: int = Field(5, ge=1, le=10)
 
@@ -52,7 +52,7 @@ class UpdateGoal(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     status: Status | None = None
-    title: str | None = Field(None, min_length=1, max_length=200)
+    title: str | None = Field(None, min_length=1, max_length=200, pattern=r"\S")
     description: str | None = Field(None, max_length=2000)
     priority: int | None = Field(None, ge=1, le=10)
 
@@ -121,6 +121,7 @@ def update(ctx: Ctx) -> dict[str, Any]:
     response=_envelope("subtasks", {"type": "array", "items": GOAL}),
     errors=(409, 429),
     tag="goals",
+    rate_limit="model",
 )
 def decompose_goal(ctx: Ctx) -> dict[str, Any]:
     return {"success": True, "subtasks": decompose.decompose(ctx.user_id, ctx.params["goalId"])}
@@ -145,6 +146,7 @@ def decompose_goal(ctx: Ctx) -> dict[str, Any]:
         "required": ["createdGoals", "insights"],
     },
     tag="goals",
+    rate_limit="model",
 )
 def auto_generate(ctx: Ctx) -> dict[str, Any]:
     body: AutoGenerate = ctx.body

@@ -5,7 +5,6 @@ embedded and emits ``goal.created`` in the transaction that creates it."""
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +13,7 @@ from shared.db.vector import to_vector
 from shared.errors import NotFound
 from shared.events import outbox
 from shared.goals.lifecycle import check_transition
+from shared.ids import object_id
 from shared.logs import get
 from shared.model import get_model
 from shared.model.port import ModelFailure
@@ -59,10 +59,7 @@ def embed_titles(titles: list[str]) -> Embedded:
 
 def goal_id(raw: str) -> str:
     """A path's goal id; a malformed one names no goal, so it is 404 like a missing one."""
-    try:
-        return str(uuid.UUID(raw))
-    except (ValueError, TypeError):
-        raise NotFound("goal not found") from None
+    return object_id(raw, "goal")
 
 
 def insert_goals(tx: Tx, user_id: str, goals: list[NewGoal], embedded: Embedded) -> list[Row]:

@@ -13,12 +13,12 @@ import hashlib
 import json
 import math
 import statistics
-import uuid
 from typing import Any
 
 from shared.config import get_settings
 from shared.db import Row, Tx, get_database, sqlstate
 from shared.errors import Conflict, Invalid, NotFound
+from shared.ids import object_id
 from shared.improve.schemas import ExperimentIn
 from shared.improve.significance import welch_t_test
 
@@ -88,10 +88,7 @@ def create(user_id: str, body: ExperimentIn) -> Row:
 
 
 def _owned(tx: Tx, user_id: str, experiment_id: str, *, lock: bool = False) -> Row:
-    try:
-        uuid.UUID(experiment_id)
-    except ValueError:
-        raise NotFound("experiment not found") from None
+    experiment_id = object_id(experiment_id, "experiment")
     row = tx.one(
         f"SELECT {COLUMNS} FROM experiments WHERE id = %s AND user_id = %s"
         + (" FOR UPDATE" if lock else ""),

@@ -85,6 +85,7 @@ def improve_stats(ctx: Ctx) -> dict[str, Any]:
         "required": ["agentId", "proposals"],
     },
     tag=TAG,
+    rate_limit="model",
 )
 def improve_analyze(ctx: Ctx) -> dict[str, Any]:
     return analysis.analyze(ctx.user_id, _agent(ctx))

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 AGENT_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,100}$"
 METRIC_PATTERN = r"^[A-Za-z0-9_.:-]{1,100}$"
 RATING_METRIC = "rating"
+MAX_OUTPUT_CHARS = 100_000  # a rated output kept as text (an object is bounded by the body size)
 
 AgentId = Annotated[str, StringConstraints(pattern=AGENT_ID_PATTERN)]
 MetricName = Annotated[str, StringConstraints(pattern=METRIC_PATTERN)]
@@ -29,7 +30,9 @@ class FeedbackIn(_Body):
     output_id: UnitId | None = Field(
         None, alias="outputId", description="the run, output or episodic memory rated"
     )
-    output: str | dict[str, Any] | None = Field(None, description="the rated output itself")
+    output: (
+        Annotated[str, StringConstraints(max_length=MAX_OUTPUT_CHARS)] | dict[str, Any] | None
+    ) = Field(None, description="the rated output itself")
 
 
 class MetricIn(_Body):

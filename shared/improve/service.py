@@ -10,7 +10,6 @@ earlier proposal of the same batch. Only rows embedded by the same model are com
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,6 +17,7 @@ from shared.config import get_settings
 from shared.db import Row, Tx, get_database
 from shared.db.vector import to_vector
 from shared.errors import NotFound
+from shared.ids import object_id
 
 COLUMNS = (
     "id, user_id, agent_id, improvement, evidence, confidence, status, embedding_model, "
@@ -104,10 +104,7 @@ def store_proposals(
 
 def decide(user_id: str, improvement_id: str, status: Literal["active", "rejected"]) -> Row:
     """Accept (``active``) or reject an improvement of this user; either may be undone."""
-    try:
-        uuid.UUID(improvement_id)
-    except ValueError:
-        raise NotFound("improvement not found") from None
+    improvement_id = object_id(improvement_id, "improvement")
     with get_database().transaction() as tx:
         row = tx.one(
             "UPDATE agent_improvements SET status = %s, decided_at = now() "

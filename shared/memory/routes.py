@@ -115,6 +115,7 @@ def recall_route(ctx: Ctx) -> dict[str, Any]:
     summary="Summarise similar recent episodic memories into facts; archive old ones",
     response=CONSOLIDATED,
     tag="memory",
+    rate_limit="model",
 )
 def consolidate_route(ctx: Ctx) -> dict[str, Any]:
     return consolidate(ctx.user_id)

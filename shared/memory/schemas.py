@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from shared.memory.kinds import MemoryType
 from shared.memory.recall import MAX_LIMIT, MAX_QUERY_CHARS
@@ -21,10 +21,7 @@ _CAMEL = ConfigDict(populate_by_name=True)
 Label = Field(None, min_length=1, max_length=100)
 
 
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
+NOT_BLANK = r"\S"  # a text with at least one character that is not white space
 
 
 def _small_json(value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -37,7 +34,7 @@ class StoreMemory(BaseModel):
     model_config = _CAMEL
 
     type: MemoryType
-    content: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
+    content: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS, pattern=NOT_BLANK)
     agent_id: str | None = Field(None, alias="agentId", min_length=1, max_length=100)
     category: str | None = Label
     metadata: dict[str, Any] | None = None
@@ -49,14 +46,13 @@ class StoreMemory(BaseModel):
     confidence: float | None = Field(None, ge=0, le=1)
     name: str | None = Field(None, min_length=1, max_length=200)
 
-    _content = field_validator("content")(_not_blank)
     _metadata = field_validator("metadata")(_small_json)
 
 
 class RecallMemories(BaseModel):
     model_config = _CAMEL
 
-    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, pattern=NOT_BLANK)
     type: MemoryType | None = None
     limit: int = Field(10, ge=1, le=MAX_LIMIT)
     agent_id: str | None = Field(None, alias="agentId", min_length=1, max_length=100)
@@ -64,7 +60,11 @@ class RecallMemories(BaseModel):
     since: datetime | None = None
     until: datetime | None = None
 
-    _query = field_validator("query")(_not_blank)
+
+# an exemplar text: 1..MAX_EXEMPLAR_CHARS characters, not all blank
+Exemplar = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_EXEMPLAR_CHARS, pattern=NOT_BLANK)
+]
 
 
 class SemanticFingerprint(BaseModel):
@@ -82,21 +82,13 @@ class IngestSoul(BaseModel):
     model_config = _CAMEL
 
     semantic_fingerprint: SemanticFingerprint = Field(alias="semanticFingerprint")
-    exemplars: list[str] | None = Field(None, max_length=MAX_EXEMPLARS)
+    exemplars: list[Exemplar] | None = Field(None, max_length=MAX_EXEMPLARS)
 
     @field_validator("semantic_fingerprint")
     @classmethod
     def _fingerprint_size(cls, value: SemanticFingerprint) -> SemanticFingerprint:
         if len(json.dumps(value.model_dump(exclude_unset=True), default=str)) > MAX_JSON_CHARS:
             raise ValueError(f"at most {MAX_JSON_CHARS} characters of JSON")
-        return value
-
-    @field_validator("exemplars")
-    @classmethod
-    def _exemplar_sizes(cls, value: list[str] | None) -> list[str] | None:
-        for i, text in enumerate(value or []):
-            if not text.strip() or len(text) > MAX_EXEMPLAR_CHARS:
-                raise ValueError(f"item {i}: 1 to {MAX_EXEMPLAR_CHARS} non-blank characters")
         return value
 
     def fingerprint(self) -> dict[str, Any]:

@@ -95,6 +95,13 @@ def handle(command: Command, now: datetime | None = None) -> dict[str, Any]:
         except Exception as exc:
             log.warning("outbox relay failed", extra={"error": str(exc)})
             result["relayed"] = 0
+        # and it drops the rate limit windows that have ended (best effort too)
+        try:
+            from shared.web.ratelimit import prune
+
+            result["rateLimitWindowsPruned"] = prune()
+        except Exception as exc:
+            log.warning("rate limit pruning failed", extra={"error": str(exc)})
         return result
     if command == "reconcile":
         from shared.scheduler.sync import reconcile

@@ -18,10 +18,16 @@ MAX_CATCHUP_SECONDS = 24 * 3600
 
 _CRON: JsonDict = {
     "type": "string",
+    "maxLength": 200,
     "examples": ["0 9 * * 1-5"],
     "description": "5-field unix-cron",
 }
-_ZONE: JsonDict = {"type": "string", "examples": ["Europe/Berlin"], "description": "IANA time zone"}
+_ZONE: JsonDict = {
+    "type": "string",
+    "maxLength": 100,
+    "examples": ["Europe/Berlin"],
+    "description": "IANA time zone",
+}
 
 
 class TaskBody(BaseModel):

@@ -7,7 +7,6 @@ malformed id. ``now`` is a parameter so that tests can fix the clock."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from shared.config import get_settings
 from shared.db import Row, Tx, get_database
 from shared.db.quota import check_quota
 from shared.errors import NotFound
+from shared.ids import object_id
 from shared.scheduler.cron import Schedule, check_cron, check_timezone
 from shared.scheduler.schemas import TaskBody, TaskChanges
 from shared.scheduler.sync import sync_task
@@ -31,10 +31,7 @@ RUN_COLUMNS = (
 
 
 def parse_id(value: object, what: str = "task") -> str:
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        raise NotFound(f"{what} not found") from None
+    return object_id(value, what)
 
 
 def _now(now: datetime | None) -> datetime:
@@ -42,10 +39,7 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _check_workflow(tx: Tx, user_id: str, workflow_id: str) -> str:
-    try:
-        wid = str(uuid.UUID(workflow_id))
-    except ValueError:
-        raise NotFound("workflowId: workflow not found") from None
+    wid = object_id(workflow_id, "workflowId: workflow")
     if tx.scalar("SELECT 1 FROM workflows WHERE id = %s AND user_id = %s", (wid, user_id)) is None:
         raise NotFound("workflowId: workflow not found")
     return wid

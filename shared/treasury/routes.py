@@ -23,7 +23,9 @@ class ThresholdBody(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
     amount: StrictInt = Field(gt=0, le=MAX_AMOUNT_MINOR)
-    currency: str = Field(min_length=3, max_length=3, description="ISO 4217 code, e.g. usd")
+    currency: str = Field(
+        min_length=3, max_length=3, pattern="^[A-Za-z]{3}$", description="ISO 4217 code, e.g. usd"
+    )
     period_days: StrictInt = Field(30, ge=1, le=366, alias="periodDays")
 
     @field_validator("currency")
@@ -125,7 +127,7 @@ def summary(ctx: Ctx) -> dict[str, Any]:
         "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
         "cursor": {"type": "string"},
         "kind": {"type": "string", "enum": ["payment", "refund", "payout"]},
-        "currency": {"type": "string"},
+        "currency": {"type": "string", "pattern": "^([A-Za-z]{3})?$"},
     },
     response=LEDGER_PAGE,
     errors=(422,),

@@ -9,12 +9,12 @@ concurrent ledger writes of one user cannot both announce the same crossing."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from shared.db import Row, Tx
 from shared.errors import Conflict, NotFound
 from shared.events import outbox
+from shared.ids import object_id
 from shared.treasury import ledger
 
 MAX_PER_USER = 50
@@ -50,10 +50,7 @@ def list_for(tx: Tx, user_id: str) -> list[Row]:
 
 
 def delete(tx: Tx, user_id: str, threshold_id: str) -> None:
-    try:
-        uuid.UUID(threshold_id)
-    except ValueError:
-        raise NotFound("revenue threshold not found") from None
+    threshold_id = object_id(threshold_id, "revenue threshold")
     if not tx.execute(
         "DELETE FROM revenue_thresholds WHERE id = %s AND user_id = %s", (threshold_id, user_id)
     ):

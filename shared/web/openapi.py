@@ -45,7 +45,7 @@ def operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
         "tags": [route.tag],
     }
     params = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
         for name in _PARAM.findall(route.path)
     ]
     params += [
@@ -55,14 +55,20 @@ def operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
     if params:
         op["parameters"] = params
     codes = set(route.errors) | {400, 404, 503}
+    if route.query:
+        codes.add(422)  # a query value out of its documented range
     if route.auth:
         codes.add(401)
         op["security"] = [{"bearer": []}]
     else:
         op["security"] = []
+    if route.rate_limit is not None:
+        codes.add(429)
     if route.body is not None:
+        # an empty body is read as {}: it may be left out when nothing in it is required
+        required = bool(route.body.model_json_schema(by_alias=True).get("required"))
         op["requestBody"] = {
-            "required": True,
+            "required": required,
             "content": {"application/json": {"schema": _schema(route.body, components)}},
         }
         codes |= {413, 422}
@@ -76,6 +82,17 @@ def operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
         responses[str(code)] = {
             "description": _REASONS.get(code, "Error"),
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+    if route.rate_limit is not None:
+        responses["429"]["description"] = (
+            f"Too many requests: the per-user '{route.rate_limit}' rate limit was reached"
+        )
+        responses["429"]["headers"] = {
+            "Retry-After": {
+                "description": "seconds until the limit's window ends",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1},
+            }
         }
     op["responses"] = responses
     return op
@@ -92,7 +109,10 @@ def document(routes: list[Route]) -> dict[str, Any]:
         "info": {
             "title": "SEGP API",
             "version": "0.1.0",
-            "description": "The Self-Evolving Growth Protocol behind NEXUS OS.",
+            "description": "The Self-Evolving Growth Protocol behind NEXUS OS. "
+            "No string of a request body may hold U+0000 (PostgreSQL cannot store it): "
+            "such a request is 422, naming the field. Query parameters and body fields "
+            "the API does not know are ignored.",
         },
         "paths": paths,
         "components": {

@@ -17,6 +17,9 @@ from shared.logs import get
 
 log = get(__name__)
 
+# a 429 always says when to come back; this when the limit did not say itself
+DEFAULT_RETRY_AFTER = 30
+
 
 def _default(value: Any) -> Any:
     if isinstance(value, datetime | date):
@@ -47,8 +50,9 @@ def error_response(exc: BaseException) -> Response:
         body: dict[str, Any] = {"error": exc.message}
         body.update(exc.details)
         headers = {}
-        if isinstance(exc, RateLimited) and exc.retry_after is not None:
-            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+        if isinstance(exc, RateLimited):
+            wait = exc.retry_after if exc.retry_after is not None else DEFAULT_RETRY_AFTER
+            headers["Retry-After"] = str(max(1, math.ceil(wait)))
         if exc.status >= 500:
             log.warning("request failed: %s", exc.message)
         return json_response(body, exc.status, headers)

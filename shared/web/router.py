@@ -4,23 +4,38 @@ declared beside it, so the document cannot miss a route."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Request, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import Map, Rule
 
 from shared import logs
 from shared.config import get_settings
-from shared.errors import AppError, BadRequest, Invalid, NotFound, TooLarge
+from shared.errors import AppError, NotFound
+from shared.web import ratelimit
 from shared.web.auth import user_from_header
+from shared.web.body import parse_body, parse_json, read_json, read_raw, validation_message
 from shared.web.responses import error_response, json_response
+
+# the body readers are part of the frame's interface (handlers import them from here)
+__all__ = [
+    "OBJECT",
+    "Api",
+    "Ctx",
+    "Route",
+    "Router",
+    "parse_body",
+    "parse_json",
+    "read_json",
+    "read_raw",
+    "validation_message",
+]
 
 Schema = dict[str, Any]
 OBJECT: Schema = {"type": "object"}
@@ -57,6 +72,7 @@ class Route:
     query: dict[str, Schema] = field(default_factory=dict)
     errors: tuple[int, ...] = ()
     tag: str = "api"
+    rate_limit: str | None = None  # a bucket of shared.web.ratelimit, enforced per user
 
 
 class Router:
@@ -76,7 +92,17 @@ class Router:
         query: dict[str, Schema] | None = None,
         errors: tuple[int, ...] = (),
         tag: str = "api",
+        rate_limit: str | None = None,
     ) -> Callable[[Handler], Handler]:
+        """Declare a route. ``rate_limit`` names a bucket of ``shared.web.ratelimit``
+        (e.g. ``"model"`` for routes that call the model): the frame counts each
+        authenticated request against the user's limit and answers 429 past it."""
+        if rate_limit is not None:
+            if rate_limit not in ratelimit.BUCKETS:
+                raise ValueError(f"unknown rate limit bucket {rate_limit!r}")
+            if not auth:
+                raise ValueError("a rate limit is per user: the route must authenticate")
+
         def register(handler: Handler) -> Handler:
             self.routes.append(
                 Route(
@@ -91,6 +117,7 @@ class Router:
                     query or {},
                     errors,
                     tag,
+                    rate_limit,
                 )
             )
             return handler
@@ -147,6 +174,8 @@ class Api:
             )
         if route.body is not None:
             ctx.body = parse_body(request, route.body)
+        if route.rate_limit is not None:
+            ratelimit.enforce(ctx.user_id, route.rate_limit)
         result = route.handler(ctx)
         if isinstance(result, Response):
             return result
@@ -154,49 +183,3 @@ class Api:
             body, status = result
             return json_response(body, status)
         return json_response(result, route.status)
-
-
-def read_raw(request: Request) -> bytes:
-    """The request's body as bytes, read with the size limit: 413 past it."""
-    limit = get_settings().max_body_bytes
-    if request.content_length is not None and request.content_length > limit:
-        raise TooLarge(f"request body larger than {limit} bytes")
-    raw: bytes = request.stream.read(limit + 1)
-    if len(raw) > limit:
-        raise TooLarge(f"request body larger than {limit} bytes")
-    return raw
-
-
-def read_json(request: Request) -> Any:
-    """The request's JSON, read with the size limit: 413 past it, 400 when not JSON."""
-    return parse_json(read_raw(request))
-
-
-def parse_json(raw: bytes) -> Any:
-    """``None`` for an empty body; 400 when it is not JSON."""
-    if not raw.strip():
-        return None
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("request body is not valid JSON") from None
-
-
-def validation_message(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:10]:
-        where = ".".join(str(p) for p in err["loc"]) or "body"
-        parts.append(f"{where}: {err['msg']}")
-    return "invalid request body: " + "; ".join(parts)
-
-
-def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
-    data = read_json(request)
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise BadRequest("request body must be a JSON object")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise Invalid(validation_message(exc)) from None

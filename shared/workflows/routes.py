@@ -3,14 +3,15 @@ and so is a malformed id. Runs started here execute within the request."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from shared.errors import Invalid
 from shared.web.router import Ctx, Router, read_json
 from shared.workflows import runs, store, webhooks
-from shared.workflows.definition import MAX_DESCRIPTION, MAX_NAME, validate_steps
+from shared.workflows.definition import MAX_DESCRIPTION, MAX_NAME, MAX_STEPS, validate_steps
 from shared.workflows.engine import execute_workflow
 from shared.workflows.schemas import RUN, RUN_RESULT, WEBHOOK_CREATED, WORKFLOW, envelope, list_of
 
@@ -23,17 +24,24 @@ class WorkflowBody(BaseModel):
 
     name: str = Field(min_length=1, max_length=MAX_NAME)
     description: str | None = Field(None, max_length=MAX_DESCRIPTION)
-    steps: list[Any] = Field(default_factory=list)
+    # validate_steps enforces the limit with its own message; the document states it
+    steps: list[Any] = Field(default_factory=list, json_schema_extra={"maxItems": MAX_STEPS})
     is_active: bool = Field(True, alias="isActive")
 
 
 class WorkflowChanges(BaseModel):
+    """Only the fields sent change. ``description: null`` clears it; the others may be
+    left out but not null (the document says so: ``SkipJsonSchema``)."""
+
     model_config = ConfigDict(populate_by_name=True)
 
-    name: str | None = Field(None, min_length=1, max_length=MAX_NAME)
+    name: Annotated[str, Field(min_length=1, max_length=MAX_NAME)] | SkipJsonSchema[None] = None
     description: str | None = Field(None, max_length=MAX_DESCRIPTION)
-    steps: list[Any] | None = None
-    is_active: bool | None = Field(None, alias="isActive")
+    steps: (
+        Annotated[list[Any], Field(json_schema_extra={"maxItems": MAX_STEPS})]
+        | SkipJsonSchema[None]
+    ) = None
+    is_active: bool | SkipJsonSchema[None] = Field(None, alias="isActive")
 
 
 class RunBody(BaseModel):
@@ -201,7 +209,7 @@ def delete_webhook(ctx: Ctx) -> dict[str, Any]:
     },
     status=202,
     auth=False,
-    errors=(409, 413),
+    errors=(409, 413, 422),
     tag=TAG,
 )
 def inbound_webhook(ctx: Ctx) -> tuple[dict[str, Any], int]:

@@ -4,23 +4,20 @@ workflow does not exist here (``NotFound``), and a malformed id is not found eit
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 from shared.config import get_settings
 from shared.db import Row, get_database
 from shared.db.quota import check_quota
 from shared.errors import NotFound
+from shared.ids import object_id
 
 COLUMNS = "id, user_id, name, description, steps, is_active, created_at, updated_at"
 
 
 def parse_id(value: str, what: str = "workflow") -> str:
     """A canonical uuid string, or ``NotFound`` (a malformed id names nothing)."""
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        raise NotFound(f"{what} not found") from None
+    return object_id(value, what)
 
 
 def create(
