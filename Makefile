@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test lint format clean package package-check
+.PHONY: run test lint format clean package package-check bench
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,6 +13,12 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install --quiet -e '.[dev]' 2>&1 | grep -v "is ignored" || true
 	@$(BIN)/python -c "import shared, pgserver, functions_framework" 
 	@touch $(STAMP)
+
+# The benchmarks need the `bench` extra (matplotlib, for the chart) on top of dev.
+$(BENCH_STAMP): $(STAMP)
+	@$(BIN)/python -m pip install --quiet -e '.[dev,bench]' 2>&1 | grep -v "is ignored" || true
+	@$(BIN)/python -c "import matplotlib"
+	@touch $(BENCH_STAMP)
 
 run: $(STAMP)
 	$(BIN)/segp serve
@@ -27,6 +34,11 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Every benchmark against its target, in its own embedded PostgreSQL under a temporary
+# SEGP_HOME; writes bench/results/latest.json and bench/results/curves.png.
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench
 
 # The source archive every function deploys from (dist/segp-source.zip, with locked
 # requirements), and the check that it boots each function in a clean venv.

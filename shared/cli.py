@@ -185,6 +185,21 @@ def _evolver_calibrate(args: argparse.Namespace) -> int:
     return 0 if report["spearman"] is not None else 1
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "bench" / "runner.py").exists():
+        print(
+            "segp bench: run it from a source checkout (bench/ is not installed)", file=sys.stderr
+        )
+        return 2
+    sys.path.insert(0, str(root))  # bench/ and the test fakes it uses live beside shared/
+    from bench.runner import run
+
+    return run(args.names, quick=args.quick, save=not args.no_save, strict=args.strict)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="segp", description="SEGP: the NEXUS OS backend.")
     sub = top.add_subparsers(dest="command", required=True)
@@ -242,6 +257,20 @@ def parser() -> argparse.ArgumentParser:
     )
     cal.add_argument("--file", help="a labelled set (default: shared/evolver/calibration.json)")
     cal.set_defaults(run=_evolver_calibrate)
+    bench = sub.add_parser(
+        "bench",
+        help="run the benchmarks (all, or the NAMEs given) against their targets",
+    )
+    bench.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help="cold-start, event-dispatch, memory-recall, scheduler-reconcile, evolve-overhead",
+    )
+    bench.add_argument("--quick", action="store_true", help="small sizes, to try the harness")
+    bench.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    bench.add_argument("--no-save", action="store_true", help="do not write bench/results")
+    bench.set_defaults(run=_bench)
     return top
 
 

@@ -12,9 +12,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pgvector import Vector
-
 from shared.db import Tx
+from shared.db.vector import to_vector
 from shared.goals.lifecycle import OPEN
 
 SUGGESTION_MEMORY_DAYS = 30
@@ -48,7 +47,7 @@ def nearest_stored(
 ) -> tuple[float, str, str] | None:
     """The most similar open goal or recent suggestion of this user: an exact scan of
     the user's rows (no approximate index, so no match is missed)."""
-    v = Vector(list(vector))
+    v = to_vector(list(vector))
     row = tx.one(
         "SELECT similarity, title, source FROM ("
         " SELECT 1 - (embedding <=> %s::vector) AS similarity, title, 'goal' AS source"

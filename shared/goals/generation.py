@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pgvector import Vector
-
 from shared.config import get_settings
 from shared.db import Row, Tx, get_database
+from shared.db.vector import to_vector
 from shared.goals import dedupe
 from shared.goals.analysis import SuggestedGoal, analyze
 from shared.goals.lifecycle import OPEN
@@ -176,7 +175,7 @@ def _remember(
     out only because of the cap is not recorded: it was never offered."""
     assert embedded.vectors is not None
     rows = [
-        (user_id, s.title, goal_of.get(i), Vector(embedded.vectors[i]), embedded.model)
+        (user_id, s.title, goal_of.get(i), to_vector(embedded.vectors[i]), embedded.model)
         for i, (s, v) in enumerate(zip(suggestions, verdicts, strict=True))
         if i in goal_of or not v.kept
     ]

@@ -8,9 +8,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from pgvector import Vector
-
 from shared.db import Row, Tx, get_database
+from shared.db.vector import to_vector
 from shared.errors import NotFound
 from shared.events import outbox
 from shared.goals.lifecycle import check_transition
@@ -68,7 +67,7 @@ def insert_goals(tx: Tx, user_id: str, goals: list[NewGoal], embedded: Embedded)
     order of goals created together (sub-goals) is kept."""
     rows = []
     for i, goal in enumerate(goals):
-        vector = Vector(embedded.vectors[i]) if embedded.vectors else None
+        vector = to_vector(embedded.vectors[i]) if embedded.vectors else None
         row = tx.one(
             "INSERT INTO goals (user_id, title, description, priority, parent_id, context, "
             "embedding, embedding_model, created_at, updated_at) "
@@ -149,7 +148,7 @@ def update_goal(user_id: str, raw_id: str, changes: dict[str, Any]) -> Row:
                 sets.append("completed_at = now()")
                 completed = True
         if title and title != current["title"] and embedded is not None:
-            vector = Vector(embedded.vectors[0]) if embedded.vectors else None
+            vector = to_vector(embedded.vectors[0]) if embedded.vectors else None
             sets += ["title = %s", "embedding = %s::vector", "embedding_model = %s"]
             params += [title, vector, embedded.model if vector is not None else None]
         if "description" in changes and changes["description"] != current["description"]:

@@ -13,10 +13,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pgvector import Vector
-
 from shared.config import get_settings
 from shared.db import Row, Tx, get_database
+from shared.db.vector import to_vector
 from shared.errors import NotFound
 from shared.ids import object_id
 
@@ -46,7 +45,7 @@ def _nearest(tx: Tx, user_id: str, agent_id: str, model: str, embedding: list[fl
         "SELECT id, improvement, 1 - (embedding <=> %s::vector) AS similarity "
         "FROM agent_improvements WHERE user_id = %s AND agent_id = %s "
         "AND embedding_model = %s AND embedding IS NOT NULL ORDER BY similarity DESC LIMIT 1",
-        (Vector(embedding), user_id, agent_id, model),
+        (to_vector(embedding), user_id, agent_id, model),
     )
 
 
@@ -92,7 +91,7 @@ def store_proposals(
                     json.dumps(proposal.evidence),
                     proposal.confidence,
                     "active" if active else "proposed",
-                    Vector(proposal.embedding),
+                    to_vector(proposal.embedding),
                     embedding_model,
                     active,
                 ),

@@ -19,13 +19,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from pgvector import Vector
+from typing import TYPE_CHECKING, Any
 
 from shared.config import get_settings
 from shared.db import Row, Tx
 from shared.memory.kinds import Kind
+
+if TYPE_CHECKING:
+    from pgvector import Vector
 
 DEFAULT_EF_SEARCH = 40
 _HEADROOM = 2.0  # candidates wanted per row asked for, at the user's share

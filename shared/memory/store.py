@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-from pgvector import Vector
+from typing import TYPE_CHECKING, Any, Literal
 
 from shared.config import get_settings
 from shared.db import Row, Tx, get_database
+from shared.db.vector import to_vector
 from shared.events import outbox
 from shared.memory.kinds import Kind, MemoryType, content_hash, kind_of
 from shared.memory.search import Filters, nearest
 from shared.model import get_model
 from shared.model.port import Model, TaskType, Usage
+
+if TYPE_CHECKING:
+    from pgvector import Vector
 
 EMBED_BATCH = 100  # the Gemini API's limit per batchEmbedContents call
 
@@ -62,7 +64,7 @@ def embed(
     for start in range(0, len(texts), EMBED_BATCH):
         result = model.embed(texts[start : start + EMBED_BATCH], task_type=task_type)
         usage.add(result.usage)
-        vectors.extend(Vector(v) for v in result.value)
+        vectors.extend(to_vector(v) for v in result.value)
     return vectors, usage
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from functools import cached_property
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -133,9 +133,7 @@ class GeminiModel:
         """``response_schema`` (the SDK's OpenAPI subset) when the model fits it; the
         Developer API refuses ``additionalProperties`` (dict fields) there, so those
         schemas go as ``response_json_schema`` instead."""
-        if not self.settings.use_vertexai and _has_additional_properties(
-            schema.model_json_schema()
-        ):
+        if not self.settings.use_vertexai and _has_dict_fields(schema):
             return {"response_json_schema": schema.model_json_schema()}
         return {"response_schema": schema}
 
@@ -209,6 +207,13 @@ def _fit(schema: type[T], text: str | None) -> T:
             f"{'.'.join(str(p) for p in e['loc']) or 'reply'}: {e['msg']}" for e in exc.errors()
         )
         raise _Unfit(problems[:2000]) from None
+
+
+@cache
+def _has_dict_fields(schema: type[BaseModel]) -> bool:
+    """Whether the schema has ``additionalProperties``: decided once per schema class,
+    since building its JSON schema costs about a millisecond and every call asked."""
+    return _has_additional_properties(schema.model_json_schema())
 
 
 def _has_additional_properties(node: Any) -> bool:

@@ -5,7 +5,8 @@ first occurrence.
 
 croniter is used on naive local wall-clock times only, so its own DST handling (which
 fires a repeated local time twice) never applies: each matching wall-clock time is
-mapped to exactly one UTC instant here. Pure domain logic, no I/O."""
+mapped to exactly one UTC instant here. Pure domain logic, no I/O. croniter is imported
+where it is used: every function imports this module, and most never evaluate a cron."""
 
 from __future__ import annotations
 
@@ -15,8 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
-
-from croniter import croniter
 
 from shared.errors import BadRequest
 
@@ -38,6 +37,8 @@ def check_cron(expression: object) -> str:
     if len(fields) != 5 or not all(_FIELD.match(f) for f in fields):
         raise BadRequest(INVALID_CRON, details={"success": False})
     normalised = " ".join(fields)
+    from croniter import croniter
+
     if not croniter.is_valid(normalised):
         raise BadRequest(INVALID_CRON, details={"success": False})
     return normalised
@@ -92,6 +93,8 @@ class Schedule:
         return at.astimezone(self.zone).replace(tzinfo=None)
 
     def _walls(self, start_wall: datetime) -> Iterator[datetime]:
+        from croniter import croniter
+
         it = croniter(self.expression, start_wall)
         while True:
             yield it.get_next(datetime)
@@ -133,6 +136,8 @@ class Schedule:
         return latest
 
     def matches_wall(self, wall: datetime) -> bool:
+        from croniter import croniter
+
         return bool(croniter.match(self.expression, wall.replace(second=0, microsecond=0)))
 
     def slot_of(self, schedule_time: datetime) -> Slot | None:

@@ -159,10 +159,12 @@ def reconcile(*, dry_run: bool = False, progress: Progress | None = None) -> Syn
         want = desired(settings, task)
         try:
             _apply(mirror, want, jobs.pop(want.job_id, None), report)
-            ok.append(str(task["id"]))
+            if task["mirror_state"] != "in_sync":  # only rows whose state changes are written
+                ok.append(str(task["id"]))
         except AppError as exc:
             report.failed[want.job_id] = exc.message
-            bad.append(str(task["id"]))
+            if task["mirror_state"] != "out_of_sync":
+                bad.append(str(task["id"]))
         done += 1
         if progress:
             progress(done, total)

@@ -1,13 +1,14 @@
 """Bearer JWTs as the Node.js NEXUS backend issues them: HS256 with ``JWT_SECRET``, the
 user id in the ``id`` claim, else ``sub``. Only HS256 is accepted, so ``alg: none`` and
-asymmetric-algorithm confusion are refused."""
+asymmetric-algorithm confusion are refused.
+
+PyJWT is imported on first use: it loads ``cryptography`` when installed (about 0.1 s),
+which functions that never read a token should not pay at cold start."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
-
-import jwt
 
 from shared.errors import Unauthorized
 
@@ -20,6 +21,8 @@ def user_from_header(header: str | None, secret: str) -> str:
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("malformed Authorization header (expected 'Bearer <token>')")
+    import jwt
+
     try:
         claims = jwt.decode(token.strip(), secret, algorithms=[ALGORITHM], options={"require": []})
     except jwt.ExpiredSignatureError:
@@ -35,6 +38,8 @@ def user_from_header(header: str | None, secret: str) -> str:
 
 
 def mint(user_id: str, secret: str, *, ttl_seconds: int = 30 * 24 * 3600) -> str:
+    import jwt
+
     now = int(time.time())
     claims: dict[str, Any] = {"id": user_id, "sub": user_id, "iat": now, "exp": now + ttl_seconds}
     return jwt.encode(claims, secret, algorithm=ALGORITHM)

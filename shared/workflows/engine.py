@@ -84,7 +84,8 @@ def _run(
             skip_reason = f"step '{step_id}' failed"
         elif raw.get("type") == "condition" and not result["output"]["matched"]:
             skip_reason = f"condition '{step_id}' did not hold"
-        runs.save_steps(ctx.run_id, results)
+        if index < len(stored) - 1:  # after the last step, finish() records the same
+            runs.save_steps(ctx.run_id, results)
     status = "failed" if error else "succeeded"
     log.info("workflow run %s %s", ctx.run_id, status, extra={"workflowId": ctx.workflow_id})
     return runs.finish(ctx.run_id, status, results, error)

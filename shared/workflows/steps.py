@@ -14,7 +14,6 @@ from shared import conditions
 from shared.config import get_settings
 from shared.db import get_database
 from shared.events import outbox
-from shared.workflows import http_step
 from shared.workflows.agent_step import run_agent_step
 from shared.workflows.definition import AgentStep, ConditionStep, EmitStep, HttpStep
 from shared.workflows.errors import StepFailed
@@ -55,6 +54,8 @@ def _agent(step: AgentStep, scope: dict[str, Any], ctx: RunContext, record: dict
 
 
 def _http(step: HttpStep, scope: dict[str, Any], record: dict[str, Any]) -> Any:
+    from shared.workflows import http_step  # urllib3: paid by the runs that call out
+
     cfg = step.config
     url = render(cfg.url, scope)
     if not isinstance(url, str):

@@ -10,6 +10,7 @@ records every request, and replies from a per-test script:
     fake_gemini.fail(429, times=2)            # the next two requests of any kind fail
     fake_gemini.delay(5)                      # the next request answers after 5 s
     fake_gemini.requests                      # what the model saw (path, body)
+    FakeGemini(latency=0.05)                  # every reply takes 50 ms (benchmarks)
 
 With nothing scripted, generateContent echoes the last user text (or, for a JSON
 request, an instance built from the response schema) and embeddings are feature
@@ -78,6 +79,7 @@ class FakeGemini:
     """The server and its script. Start with ``start()``; ``close()`` stops it."""
 
     requests: list[Recorded] = field(default_factory=list)
+    latency: float = 0.0  # seconds every request waits before its reply (a model's own time)
     _script: list[_Reply] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _wake: threading.Event = field(default_factory=threading.Event)
@@ -237,7 +239,8 @@ class FakeGemini:
             return
         kind = "generate" if operation == "generateContent" else "embed"
         reply = self._next(kind)
-        if reply is not None and reply.delay and wake.wait(reply.delay):
+        delay = self.latency + (reply.delay if reply is not None else 0.0)
+        if delay and wake.wait(delay):
             return  # reset while delayed: the client is long gone
         if reply is not None and reply.body is not None:
             _send(handler, reply.status, reply.body)
