@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import ValidationError
 
-from shared.errors import BadRequest, Invalid, NotFound
+from shared.errors import BadRequest, Invalid
 from shared.evolver import service
 from shared.evolver.schemas import (
     EVOLUTION_RESULT,
@@ -17,19 +16,15 @@ from shared.evolver.schemas import (
     SettingsIn,
 )
 from shared.evolver.settings import settings_for, update_settings
-from shared.improve.schemas import AGENT_ID_PATTERN
+from shared.ids import agent_id
 from shared.web.router import Ctx, Router, validation_message
 
 router = Router()
 TAG = "evolver"
-_AGENT = re.compile(AGENT_ID_PATTERN)
 
 
 def _agent(ctx: Ctx) -> str:
-    agent_id = str(ctx.params["agentId"])
-    if not _AGENT.match(agent_id):
-        raise NotFound("agent not found")
-    return agent_id
+    return agent_id(ctx.params["agentId"])
 
 
 @router.route(

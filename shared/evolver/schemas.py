@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from shared.improve.schemas import AGENT_ID_PATTERN
+from shared.ids import AGENT_ID_PATTERN
 
 MAX_OUTPUT_CHARS = 50_000  # of the output, JSON-encoded when it is an object
 MAX_CONTEXT_CHARS = 20_000

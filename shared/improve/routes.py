@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from shared.errors import Invalid, NotFound
+from shared.errors import Invalid
+from shared.ids import agent_id
 from shared.improve import analysis, experiments, feedback, service, stats
 from shared.improve.schemas import (
-    AGENT_ID_PATTERN,
     EXPERIMENT_ROW,
     FEEDBACK_ROW,
     IMPROVEMENT_ROW,
@@ -22,15 +21,11 @@ from shared.web.router import Ctx, Router
 
 router = Router()
 TAG = "improve"
-_AGENT = re.compile(AGENT_ID_PATTERN)
 _STATUSES = ("active", "proposed", "rejected", "all")
 
 
 def _agent(ctx: Ctx) -> str:
-    agent_id = str(ctx.params["agentId"])
-    if not _AGENT.match(agent_id):
-        raise NotFound("agent not found")
-    return agent_id
+    return agent_id(ctx.params["agentId"])
 
 
 @router.route(

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-AGENT_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,100}$"
+from shared.ids import AGENT_ID_PATTERN
+
 METRIC_PATTERN = r"^[A-Za-z0-9_.:-]{1,100}$"
 RATING_METRIC = "rating"
 MAX_OUTPUT_CHARS = 100_000  # a rated output kept as text (an object is bounded by the body size)
