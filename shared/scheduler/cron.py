@@ -52,7 +52,8 @@ def _zone_names() -> frozenset[str]:
 def check_timezone(name: object) -> str:
     """An IANA time zone name (``Europe/Berlin``, ``UTC``), or 400 naming the field."""
     if not isinstance(name, str) or name not in _zone_names():
-        raise BadRequest(f"timezone: {name!r} is not an IANA time zone name (e.g. Europe/Berlin)")
+        shown = repr(name)[:60]
+        raise BadRequest(f"timezone: {shown} is not an IANA time zone name (e.g. Europe/Berlin)")
     return name
 
 

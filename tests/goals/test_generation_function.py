@@ -36,12 +36,21 @@ def test_a_named_user_gets_goals_once_a_day(fn: Any, db: Database) -> None:
     "body",
     ['{"userId": ', "[1]", '"fn"', '{"userId": 5}', '{"userId": ""}', '{"userId": "a", "x": 1}'],
 )
-def test_a_bad_body_is_400_json_and_runs_nothing(fn: Any, db: Database, body: str) -> None:
+def test_a_bad_body_is_acknowledged_recorded_and_runs_nothing(
+    fn: Any, db: Database, body: str
+) -> None:
     res = fn.post("/", data=body, content_type="application/json")
-    assert res.status_code == 400
-    assert res.get_json()["error"]
+    assert res.status_code == 200
+    assert res.get_json()["status"] == "rejected" and res.get_json()["error"]
     with db.transaction() as tx:
         assert tx.scalar("SELECT count(*) FROM goal_sweeps") == 0
+        assert (
+            tx.scalar(
+                "SELECT count(*) FROM rejected_deliveries WHERE source = 'goal-generation' AND body = %s",
+                (body,),
+            )
+            == 1
+        )
 
 
 def test_only_post_is_accepted(fn: Any) -> None:
