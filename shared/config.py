@@ -143,6 +143,9 @@ class Settings(BaseModel):
         60, ge=1, le=1_000_000, alias="RATE_LIMIT_MODEL_PER_MINUTE"
     )
 
+    # a run still "running" after this long was abandoned by its process
+    workflow_run_stale_seconds: int = Field(3600, ge=60, alias="WORKFLOW_RUN_STALE_SECONDS")
+
     # per-user caps on created objects (409 past them)
     max_workflows_per_user: int = Field(500, ge=1, alias="MAX_WORKFLOWS_PER_USER")
     max_tasks_per_user: int = Field(100, ge=1, alias="MAX_SCHEDULED_TASKS_PER_USER")

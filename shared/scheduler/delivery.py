@@ -8,7 +8,7 @@ gives up: a job with a malformed body costs a few calls, never an endless loop."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -77,32 +77,39 @@ def parse(body: Any, headers: Mapping[str, str]) -> Command:
     raise BadRequest(USAGE)
 
 
+def _housekeeping() -> dict[str, int]:
+    """The per-minute job's other duties, each best effort: the fires are done, and
+    the next minute does what this one could not. It relays events whose publish
+    failed after their commit, drops ended rate-limit windows, and closes workflow runs
+    whose process stopped before they finished."""
+    from shared.events.publish import relay_pending
+    from shared.web.ratelimit import prune
+    from shared.workflows.runs import abandon_stale
+
+    duties: dict[str, Callable[[], int]] = {
+        "relayed": relay_pending,
+        "rateLimitWindowsPruned": prune,
+        "runsAbandoned": abandon_stale,
+    }
+    done: dict[str, int] = {}
+    for name, duty in duties.items():
+        try:
+            done[name] = duty()
+        except Exception as exc:
+            log.warning("per-minute duty failed", extra={"duty": name, "error": str(exc)})
+            done[name] = 0
+    return done
+
+
 def handle(command: Command, now: datetime | None = None) -> dict[str, Any]:
     if isinstance(command, Delivery):
         from shared.scheduler.fire import fire
 
         return fire(command, now)
     if command == "tick":
-        from shared.events.publish import relay_pending
         from shared.scheduler.tick import tick
 
-        result = tick(now)
-        # The per-minute job is also the outbox relay: events whose publish failed
-        # after their commit are published here. Best effort: the fires above are
-        # done, and the next minute relays what this one could not.
-        try:
-            result["relayed"] = relay_pending()
-        except Exception as exc:
-            log.warning("outbox relay failed", extra={"error": str(exc)})
-            result["relayed"] = 0
-        # and it drops the rate limit windows that have ended (best effort too)
-        try:
-            from shared.web.ratelimit import prune
-
-            result["rateLimitWindowsPruned"] = prune()
-        except Exception as exc:
-            log.warning("rate limit pruning failed", extra={"error": str(exc)})
-        return result
+        return {**tick(now), **_housekeeping()}
     if command == "reconcile":
         from shared.scheduler.sync import reconcile
 

@@ -114,3 +114,18 @@ def recent(user_id: str, workflow_id: str, limit: int = RECENT) -> list[Row]:
             "ORDER BY started_at DESC, id LIMIT %s",
             (workflow_id, user_id, limit),
         )
+
+
+def abandon_stale() -> int:
+    """Close runs still ``running`` after ``WORKFLOW_RUN_STALE_SECONDS``: their process
+    stopped before they finished (no function runs that long). They are marked failed,
+    not run again: a redelivery of what started them has already returned this run."""
+    from shared.config import get_settings
+
+    with get_database().transaction() as tx:
+        return tx.execute(
+            "UPDATE workflow_runs SET status = 'failed', finished_at = now(), "
+            "error = 'run abandoned: its process stopped before it finished' "
+            "WHERE status = 'running' AND started_at < now() - make_interval(secs => %s)",
+            (get_settings().workflow_run_stale_seconds,),
+        )
