@@ -4,7 +4,7 @@ here for inspection."""
 
 from __future__ import annotations
 
-from shared.db import get_database
+from shared.db import Tx, get_database
 from shared.logs import get
 
 log = get(__name__)
@@ -15,14 +15,27 @@ def _clean(text: str | None) -> str | None:
 
 
 def record_rejection(
-    source: str, reason: str, *, body: str | None, delivery_id: str | None
+    source: str,
+    reason: str,
+    *,
+    body: str | None,
+    delivery_id: str | None,
+    tx: Tx | None = None,
 ) -> None:
+    """Record a delivery that can never be processed, in ``tx`` when given."""
     log.warning(
         "delivery rejected: %s", reason, extra={"source": source, "deliveryId": delivery_id}
     )
-    with get_database().transaction() as tx:
-        tx.execute(
-            "INSERT INTO rejected_deliveries (source, delivery_id, reason, body) "
-            "VALUES (%s, %s, %s, %s)",
-            (source, _clean(delivery_id), reason.replace("\x00", "\ufffd")[:1000], _clean(body)),
-        )
+    if tx is None:
+        with get_database().transaction() as own:
+            _insert(own, source, reason, body, delivery_id)
+    else:
+        _insert(tx, source, reason, body, delivery_id)
+
+
+def _insert(tx: Tx, source: str, reason: str, body: str | None, delivery_id: str | None) -> None:
+    tx.execute(
+        "INSERT INTO rejected_deliveries (source, delivery_id, reason, body) "
+        "VALUES (%s, %s, %s, %s)",
+        (source, _clean(delivery_id), reason.replace("\x00", "\ufffd")[:1000], _clean(body)),
+    )

@@ -97,10 +97,12 @@ def _claim(envelope: Envelope, delivery_id: str | None) -> Row | Status:
         )
         assert row is not None
         if (row["user_id"], row["event_type"]) != (envelope.user_id, envelope.event_type):
-            tx.execute(
-                "INSERT INTO rejected_deliveries (source, delivery_id, reason, body) "
-                "VALUES (%s, %s, %s, %s)",
-                (SOURCE, delivery_id, "eventId belongs to another event", envelope.data().decode()),
+            record_rejection(
+                SOURCE,
+                "eventId belongs to another event",
+                body=envelope.data().decode(),
+                delivery_id=delivery_id,
+                tx=tx,
             )
             return "rejected"
         if row["dispatch_status"] in ("dispatched", "too_deep", "throttled", "rejected"):
