@@ -61,6 +61,7 @@ class Settings(BaseModel):
 
     # auth
     jwt_secret: str | None = Field(None, min_length=1, alias="JWT_SECRET", repr=False)
+    jwt_leeway_seconds: int = Field(30, ge=0, le=3600, alias="JWT_LEEWAY_SECONDS")
 
     # events
     events_topic: str = Field("segp-events", min_length=1, alias="EVENTS_TOPIC")

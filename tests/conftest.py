@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from shared import bootstrap
+from shared import bootstrap, clock
 from shared.config import Settings
 from shared.db import Database, database_for
 from shared.db.migrate import migrate
@@ -41,6 +42,16 @@ def template_url(pg_server: Any) -> str:
     migrate(db)
     db.close()
     return url
+
+
+@pytest.fixture
+def fixed_clock() -> Iterator[clock.FixedClock]:
+    """The project's clock stopped at a known moment (set or advance it in the test);
+    the system clock is back after the test."""
+    stopped = clock.FixedClock(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
+    clock.use(stopped)
+    yield stopped
+    clock.use(clock.SYSTEM)
 
 
 def _db_name(request: pytest.FixtureRequest) -> str:

@@ -41,6 +41,19 @@ def sqlstate(exc: BaseException) -> str | None:
     return args.get("C") if isinstance(args, dict) else None
 
 
+def _prepare(conn: Any) -> None:
+    """Every connection works in UTC: a server's ``TimeZone`` comes from wherever its
+    cluster was created (the embedded one takes ``TZ`` at ``initdb``), and timestamps
+    rendered in SQL must not depend on it."""
+    cur = conn.cursor()
+    try:
+        cur.execute("SET TIME ZONE 'UTC'")
+    finally:
+        cur.close()
+    conn.commit()
+    register(conn)
+
+
 class Tx:
     """One transaction's cursor. SQL uses ``%s`` placeholders, always parameterised."""
 
@@ -90,7 +103,7 @@ class Database:
             pass
         try:
             conn = self._connect()
-            register(conn)
+            _prepare(conn)
             return conn
         except Exception as exc:
             self._slots.release()

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
+from shared import clock
 from shared.config import get_settings
 from shared.db import Row, Tx, get_database
 from shared.db.vector import to_vector
@@ -41,7 +42,7 @@ class Generation:
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    return clock.now().date()
 
 
 def open_auto_goals(tx: Tx, user_id: str) -> int:

@@ -18,10 +18,9 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
-from shared import logs
+from shared import clock, logs
 from shared.config import get_settings
 from shared.events.envelope import Envelope
 
@@ -38,7 +37,7 @@ def message_event(envelope: Envelope, topic: str, subscription: str) -> Any:
     from cloudevents.http import CloudEvent
 
     message_id = str(next(_message_ids))
-    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    now = clock.now().isoformat().replace("+00:00", "Z")
     message = {
         "data": base64.b64encode(envelope.data()).decode(),
         "attributes": envelope.attributes(),

@@ -7,19 +7,20 @@ events do not count, or every user would stay "active" forever."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from shared import clock
+from shared.clock import as_utc
 from shared.db import get_database
 from shared.events.outbox import record
-from shared.scheduler.cron import as_utc
 
 EVENT = "memory.consolidation_requested"
 ACTIVE_DAYS = 7
 
 
 def request_consolidation(now: datetime | None = None) -> dict[str, Any]:
-    now = as_utc(now or datetime.now(UTC))
+    now = as_utc(now or clock.now())
     day = now.date()
     since = now - timedelta(days=ACTIVE_DAYS)
     with get_database().transaction() as tx:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from shared.clock import as_utc
 from shared.errors import BadRequest
 
 INVALID_CRON = "Invalid cron expression"
@@ -160,12 +161,6 @@ class Schedule:
         if latest.shifted and schedule_time - latest.at < timedelta(hours=1):
             return latest
         return None
-
-
-def as_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def rfc3339(value: datetime) -> str:

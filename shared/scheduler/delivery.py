@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from shared.clock import as_utc
 from shared.errors import BadRequest
 from shared.logs import get
-from shared.scheduler.cron import as_utc
 from shared.scheduler.fire import Delivery
 
 log = get(__name__)
@@ -52,9 +52,9 @@ def schedule_time(raw: str | None) -> datetime | None:
 def _names_task(job_name: str, task_id: str) -> bool:
     """Whether a job name (short, or a full resource name) is this task's mirror job."""
     from shared.config import get_settings
+    from shared.scheduler.mirror import job_id
 
-    expected = f"{get_settings().scheduler_job_prefix}-task-{task_id}"
-    return job_name.rsplit("/", 1)[-1] == expected
+    return job_name.rsplit("/", 1)[-1] == job_id(get_settings(), task_id)
 
 
 def parse(body: Any, headers: Mapping[str, str]) -> Command:

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from shared import clock
+from shared.clock import as_utc
 from shared.config import get_settings
 from shared.db import Row, Tx, get_database
 from shared.errors import AppError, BadRequest, Retryable
 from shared.logs import get
-from shared.scheduler.cron import Schedule, as_utc, rfc3339
+from shared.scheduler.cron import Schedule, rfc3339
 from shared.scheduler.tasks import COLUMNS
 from shared.workflows.engine import execute_workflow
 
@@ -200,7 +202,7 @@ def fire(delivery: Delivery, now: datetime | None = None) -> dict[str, Any]:
         uuid.UUID(delivery.task_id)
     except ValueError:
         raise BadRequest("taskId: must be a task id (uuid)") from None
-    now = as_utc(now or datetime.now(UTC))
+    now = as_utc(now or clock.now())
     claimed = _claim(delivery, now)
     if isinstance(claimed, dict):
         return claimed

@@ -7,9 +7,10 @@ malformed id. ``now`` is a parameter so that tests can fix the clock."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from shared import clock
 from shared.config import get_settings
 from shared.db import Row, Tx, get_database
 from shared.db.quota import check_quota
@@ -35,7 +36,7 @@ def parse_id(value: object, what: str = "task") -> str:
 
 
 def _now(now: datetime | None) -> datetime:
-    return now if now is not None else datetime.now(UTC)
+    return now if now is not None else clock.now()
 
 
 def _check_workflow(tx: Tx, user_id: str, workflow_id: str) -> str:

@@ -16,14 +16,16 @@ never claim the same slot."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from shared import clock
+from shared.clock import as_utc
 from shared.config import get_settings
 from shared.db import Row, Tx, get_database
 from shared.errors import AppError
 from shared.logs import get
-from shared.scheduler.cron import Schedule, as_utc, rfc3339
+from shared.scheduler.cron import Schedule, rfc3339
 from shared.scheduler.fire import Claim, advance, execute, record, running_elsewhere, slot_key
 from shared.scheduler.tasks import COLUMNS
 
@@ -104,7 +106,7 @@ def _claim_due(
 
 def tick(now: datetime | None = None) -> dict[str, Any]:
     settings = get_settings()
-    now = as_utc(now or datetime.now(UTC))
+    now = as_utc(now or clock.now())
     mode = settings.scheduler_mode
     grace = 0 if mode == "tick" else settings.scheduler_catchup_grace_seconds
     due_before = now - timedelta(seconds=grace)

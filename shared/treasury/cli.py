@@ -6,9 +6,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 import uuid
 from pathlib import Path
+
+from shared import clock
 
 
 def link(args: argparse.Namespace) -> int:
@@ -32,7 +33,7 @@ def example(args: argparse.Namespace) -> int:
     event = {
         "id": f"evt_{hexid}",
         "object": "event",
-        "created": int(time.time()),
+        "created": clock.epoch_seconds(),
         "type": "invoice.paid",
         "data": {
             "object": {

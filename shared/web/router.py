@@ -170,7 +170,9 @@ class Api:
             if not settings.jwt_secret:
                 raise AppError("JWT_SECRET is not configured")
             ctx.user_id = user_from_header(
-                request.headers.get("Authorization"), settings.jwt_secret
+                request.headers.get("Authorization"),
+                settings.jwt_secret,
+                leeway=settings.jwt_leeway_seconds,
             )
         if route.body is not None:
             ctx.body = parse_body(request, route.body)

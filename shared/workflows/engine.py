@@ -13,11 +13,11 @@ affect another."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
+from shared import clock
 from shared.errors import Invalid
 from shared.logs import get
 from shared.workflows import runs, steps, store
@@ -98,7 +98,7 @@ def _one(
     record: dict[str, Any] = {
         "id": step_id,
         "type": raw.get("type"),
-        "startedAt": datetime.now(UTC).isoformat(),
+        "startedAt": clock.now().isoformat(),
     }
     try:
         step = parse_step(raw)

@@ -78,3 +78,25 @@ def test_an_unreachable_database_is_retryable() -> None:
 
     with pytest.raises(Retryable), Database(refuse).transaction():
         pass
+
+
+def test_every_connection_works_in_utc_whatever_the_server_default(
+    db: Database, settings: Any
+) -> None:
+    """A cluster created under another ``TZ`` (the embedded one takes it at initdb)
+    renders timestamps in that zone unless the connection says otherwise."""
+    from shared.db import database_for
+
+    with db.transaction() as tx:
+        name = tx.scalar("SELECT current_database()")
+        tx.execute(f"ALTER DATABASE \"{name}\" SET timezone = 'America/New_York'")
+    fresh = database_for(settings)
+    try:
+        with fresh.transaction() as tx:
+            assert tx.scalar("SHOW TimeZone") == "UTC"
+            rendered = tx.scalar("SELECT to_jsonb(timestamptz '2026-07-01 12:00:00+00')::text")
+            assert rendered == '"2026-07-01T12:00:00+00:00"'
+    finally:
+        fresh.close()
+        with db.transaction() as tx:
+            tx.execute(f'ALTER DATABASE "{name}" RESET timezone')

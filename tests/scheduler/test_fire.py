@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from shared import bootstrap
+from shared.clock import FixedClock
 from shared.config import Settings
 from shared.db import Database
 from shared.scheduler.fire import Delivery, fire
@@ -33,6 +34,16 @@ def new_task(alice: Any, wf: str, cron: str = "0 9 * * *", **extra: Any) -> str:
     res = alice.post("/api/scheduler/tasks", json=body)
     assert res.status_code == 201
     return str(res.get_json()["task"]["id"])
+
+
+def task_row(db: Database, task_id: str) -> dict[str, Any]:
+    (task,) = rows(
+        db,
+        "SELECT run_count, last_run_at, last_slot_at, next_run_at FROM scheduled_tasks "
+        "WHERE id = %s",
+        (task_id,),
+    )
+    return task
 
 
 def runs_of(db: Database, task_id: str) -> list[dict[str, Any]]:
@@ -66,22 +77,41 @@ def test_a_delivery_runs_the_workflow_with_the_schedule_as_trigger(
 
 
 def test_a_delivery_updates_the_task_and_its_history(
-    alice: Any, wf: str, fire: Any, db: Database
+    alice: Any, wf: str, fire: Any, db: Database, fixed_clock: FixedClock
 ) -> None:
+    fixed_clock.set(utc(2026, 11, 27, 8))
     tid = new_task(alice, wf)
+    fixed_clock.set(utc(2026, 11, 27, 9, 0, 3))  # delivered on time
     deliver(fire, tid, SLOT)
-    (task,) = rows(
-        db,
-        "SELECT run_count, last_run_at, last_slot_at, next_run_at FROM scheduled_tasks "
-        "WHERE id = %s",
-        (tid,),
-    )
-    assert task["run_count"] == 1 and task["last_run_at"] is not None
+    task = task_row(db, tid)
+    assert task["run_count"] == 1 and task["last_run_at"] == utc(2026, 11, 27, 9, 0, 3)
     assert task["last_slot_at"] == utc(2026, 11, 27, 9)
     assert task["next_run_at"] == utc(2026, 11, 28, 9)
     (row,) = alice.get(f"/api/scheduler/{tid}/runs").get_json()
     assert row["status"] == "fired" and row["workflow_run_id"] == str(runs_of(db, tid)[0]["id"])
     assert row["fire_key"] == f"slot:{SLOT}" and row["source"] == "scheduler"
+
+
+def test_after_a_late_delivery_the_next_run_is_the_next_slot_after_now(
+    alice: Any, wf: str, fire: Any, db: Database, fixed_clock: FixedClock
+) -> None:
+    fixed_clock.set(utc(2026, 11, 27, 8))
+    tid = new_task(alice, wf)
+    fixed_clock.set(utc(2026, 11, 29, 12))  # the 27th's slot, retried two days later
+    deliver(fire, tid, SLOT)
+    task = task_row(db, tid)
+    assert task["last_slot_at"] == utc(2026, 11, 27, 9)
+    assert task["next_run_at"] == utc(2026, 11, 30, 9)
+
+
+def test_a_delivery_ahead_of_its_slot_moves_the_next_run_past_that_slot(
+    alice: Any, wf: str, fire: Any, db: Database, fixed_clock: FixedClock
+) -> None:
+    fixed_clock.set(utc(2026, 11, 27, 8))
+    tid = new_task(alice, wf)
+    fixed_clock.set(utc(2026, 11, 27, 8, 59, 58))  # Cloud Scheduler's clock runs ahead
+    deliver(fire, tid, SLOT)
+    assert task_row(db, tid)["next_run_at"] == utc(2026, 11, 28, 9)
 
 
 def test_the_same_slot_delivered_twice_runs_once(
