@@ -4,7 +4,6 @@ rows a double can barely hold (stored before the bound) and for JSON numbers pas
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -14,6 +13,7 @@ from shared.db import Database
 from shared.improve.schemas import MAX_METRIC_MAGNITUDE
 from tests.conftest import UserClient
 from tests.improve.conftest import count, start, units
+from tests.support.finite import finite_json
 
 LARGEST = 1.7976931348623157e308  # the largest finite double
 
@@ -22,22 +22,6 @@ def metric(user: UserClient, agent: str, value: float, **extra: Any) -> Any:
     return user.post(
         "/api/improve/metric", json={"name": "latency", "value": value, "agentId": agent, **extra}
     )
-
-
-def fractions(value: Any) -> list[float]:
-    """Every non-integer number in a JSON answer (an integer is always finite)."""
-    if isinstance(value, dict):
-        return [n for v in value.values() for n in fractions(v)]
-    if isinstance(value, list):
-        return [n for v in value for n in fractions(v)]
-    return [value] if isinstance(value, float) else []
-
-
-def finite_answer(res: Any) -> dict[str, Any]:
-    assert res.status_code == 200, res.get_data(as_text=True)
-    body = dict(json.loads(res.get_data(as_text=True)))  # strict JSON: no Infinity, no NaN
-    assert all(math.isfinite(n) for n in fractions(body))
-    return body
 
 
 @pytest.mark.parametrize("value", [1.0000001e12, -2e12, 1e308, -LARGEST])
@@ -60,7 +44,7 @@ def test_the_document_states_the_bound_of_a_metric_value(api: Any) -> None:
 def test_stats_over_values_at_the_bound_are_finite(alice: UserClient) -> None:
     for value in (MAX_METRIC_MAGNITUDE, MAX_METRIC_MAGNITUDE, -MAX_METRIC_MAGNITUDE):
         assert metric(alice, "edge_bound", value).status_code == 201
-    [latency] = finite_answer(alice.get("/api/improve/stats/edge_bound"))["metrics"]
+    [latency] = finite_json(alice.get("/api/improve/stats/edge_bound"))["metrics"]
     assert latency["mean"] == pytest.approx(MAX_METRIC_MAGNITUDE / 3)
     assert (latency["min"], latency["max"]) == (-MAX_METRIC_MAGNITUDE, MAX_METRIC_MAGNITUDE)
 
@@ -75,7 +59,7 @@ def test_stats_over_rows_stored_before_the_bound_are_finite(
                 "VALUES ('alice', 'edge_stored', 'latency', %s)",
                 (value,),
             )
-    [latency] = finite_answer(alice.get("/api/improve/stats/edge_stored"))["metrics"]
+    [latency] = finite_json(alice.get("/api/improve/stats/edge_stored"))["metrics"]
     assert latency["mean"] == pytest.approx(LARGEST / 3 * 2 + 1e308 / 3)
     assert latency["max"] == LARGEST
 
@@ -105,7 +89,7 @@ def test_evolver_figures_past_the_range_of_a_double_are_null_not_an_error(
             },
         )
         assert res.status_code == 201, res.get_json()
-    evolver = finite_answer(alice.get("/api/improve/stats/edge_evolver"))["evolver"]
+    evolver = finite_json(alice.get("/api/improve/stats/edge_evolver"))["evolver"]
     assert evolver["evolutions"] == 2
     assert evolver["meanIterations"] is None and evolver["meanScoreGain"] is None
     assert (evolver["calls"], evolver["tokens"]) == (huge + 1, 5)
@@ -120,7 +104,7 @@ def test_an_experiment_over_tiny_and_ordinary_values_is_tested_not_a_500(
     for variant, values in (("control", [5.0, 5.0]), ("deeper", [1e-150, 2e-150])):
         for unit, value in zip(units(exp, variant, 2), values, strict=True):
             assert metric(alice, "edge_tiny", value, outputId=unit).status_code == 201
-    result = finite_answer(alice.get(f"/api/improve/experiment/{exp['id']}"))["result"]
+    result = finite_json(alice.get(f"/api/improve/experiment/{exp['id']}"))["result"]
     [comparison] = result["comparisons"]
     assert comparison["df"] == pytest.approx(1.0)
     assert comparison["significant"] is True
@@ -142,11 +126,11 @@ def test_an_experiment_over_observations_near_the_largest_double_shows_and_stops
                 "value, source, source_id) VALUES (%s, 'alice', %s, %s, %s, 'metric', %s)",
                 (exp["id"], f"unit-{n}", variant, value, f"m-{n}"),
             )
-    shown = finite_answer(alice.get(f"/api/improve/experiment/{exp['id']}"))["result"]
+    shown = finite_json(alice.get(f"/api/improve/experiment/{exp['id']}"))["result"]
     control, deeper = shown["variants"]
     assert control["mean"] == 0.0 and control["stddev"] is None
     assert deeper["mean"] == pytest.approx(LARGEST / 2 + 1e308 / 2)
     assert deeper["stddev"] == pytest.approx((LARGEST - 1e308) / math.sqrt(2))
     assert 0 <= shown["comparisons"][0]["pValue"] <= 1
     stopped = alice.post(f"/api/improve/experiment/{exp['id']}/stop")
-    assert finite_answer(stopped)["experiment"]["status"] == "stopped"
+    assert finite_json(stopped)["experiment"]["status"] == "stopped"
