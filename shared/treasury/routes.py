@@ -9,12 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 from shared.db import get_database
 from shared.errors import Invalid
 from shared.treasury import ledger, thresholds
-from shared.treasury.movements import CURRENCY
+from shared.treasury.movements import CURRENCY, MAX_AMOUNT_MINOR
 from shared.web.router import Ctx, Router
 
 router = Router()
 TAG = "treasury"
-MAX_AMOUNT_MINOR = 10**15  # far above any real revenue, well inside bigint
 
 
 class ThresholdBody(BaseModel):
