@@ -1,6 +1,7 @@
 """The ``api`` function's frame: a route table on werkzeug's URL map, JWT auth, JSON
-bodies validated by pydantic with a size limit, and the OpenAPI entry of each route
-declared beside it, so the document cannot miss a route."""
+bodies and query strings validated by pydantic (bodies with a size limit), CORS, and
+the OpenAPI entry of each route declared beside it, so the document cannot miss a
+route."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ from werkzeug.routing import Map, Rule
 from shared import logs
 from shared.config import get_settings
 from shared.errors import AppError, NotFound
-from shared.web import ratelimit
+from shared.web import cors, ratelimit
 from shared.web.auth import user_from_header
 from shared.web.body import parse_body, parse_json, read_json, read_raw, validation_message
+from shared.web.query import parse_query
 from shared.web.responses import error_response, json_response
 
 # the body readers are part of the frame's interface (handlers import them from here)
@@ -49,11 +51,8 @@ class Ctx:
     params: dict[str, Any]
     user_id: str = ""
     body: Any = None
+    query: Any = None
     request_id: str = ""
-
-    @property
-    def query(self) -> dict[str, str]:
-        return dict(self.request.args.items())
 
 
 Handler = Callable[[Ctx], Any]
@@ -69,7 +68,7 @@ class Route:
     response: type[BaseModel] | Schema = field(default_factory=lambda: OBJECT)
     status: int = 200
     auth: bool = True
-    query: dict[str, Schema] = field(default_factory=dict)
+    query: type[BaseModel] | None = None
     errors: tuple[int, ...] = ()
     tag: str = "api"
     rate_limit: str | None = None  # a bucket of shared.web.ratelimit, enforced per user
@@ -89,7 +88,7 @@ class Router:
         response: type[BaseModel] | Schema = OBJECT,
         status: int = 200,
         auth: bool = True,
-        query: dict[str, Schema] | None = None,
+        query: type[BaseModel] | None = None,
         errors: tuple[int, ...] = (),
         tag: str = "api",
         rate_limit: str | None = None,
@@ -114,7 +113,7 @@ class Router:
                     response,
                     status,
                     auth,
-                    query or {},
+                    query,
                     errors,
                     tag,
                     rate_limit,
@@ -141,19 +140,29 @@ class Api:
         token = logs.request_id.set(rid)
         trace = request.headers.get("X-Cloud-Trace-Context", "").split("/")[0] or None
         trace_token = logs.trace.set(trace)
+        origins: frozenset[str] = frozenset()
         try:
-            response = self._dispatch(request, rid)
+            if "Origin" in request.headers:  # only a browser's request can be CORS
+                origins = get_settings().cors_origins
+            response = self._dispatch(request, rid, origins)
         except Exception as exc:  # the single place errors become responses
             response = error_response(exc)
         finally:
             logs.request_id.reset(token)
             logs.trace.reset(trace_token)
         response.headers["X-Request-Id"] = rid
+        if origins:
+            cors.admit(request, response, origins)
         return response
 
-    def _dispatch(self, request: Request, rid: str) -> Response:
+    def _dispatch(self, request: Request, rid: str, origins: frozenset[str]) -> Response:
         path = request.path if request.path.startswith("/api") else "/api" + request.path
         adapter = self._map.bind("segp", path_info=path)
+        if origins and cors.is_preflight(request):
+            # the route table's methods of the path (werkzeug adds HEAD to each GET)
+            methods = set(adapter.allowed_methods()) - {"HEAD"}
+            if methods:
+                return cors.preflight(request, origins, methods)
         try:
             endpoint, params = adapter.match(method=request.method)
         except MethodNotAllowed as exc:  # an unknown route, as the contract has it: 404
@@ -174,6 +183,8 @@ class Api:
                 settings.jwt_secret,
                 leeway=settings.jwt_leeway_seconds,
             )
+        if route.query is not None:
+            ctx.query = parse_query(request, route.query)
         if route.body is not None:
             ctx.body = parse_body(request, route.body)
         if route.rate_limit is not None:
