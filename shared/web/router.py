@@ -4,7 +4,6 @@ declared beside it, so the document cannot miss a route."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +15,7 @@ from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import Map, Rule
 
 from shared import logs
-from shared.config import get_settings
+from shared.config import get_settings, trace_project
 from shared.errors import AppError, NotFound
 from shared.web import ratelimit
 from shared.web.auth import user_from_header
@@ -36,6 +35,8 @@ __all__ = [
     "read_raw",
     "validation_message",
 ]
+
+log = logs.get(__name__)
 
 Schema = dict[str, Any]
 OBJECT: Schema = {"type": "object"}
@@ -137,21 +138,20 @@ class Api:
         )
 
     def __call__(self, request: Request) -> Response:
-        rid = request.headers.get("X-Request-Id") or uuid.uuid4().hex
-        token = logs.request_id.set(rid)
-        trace = request.headers.get("X-Cloud-Trace-Context", "").split("/")[0] or None
-        trace_token = logs.trace.set(trace)
-        try:
-            response = self._dispatch(request, rid)
-        except Exception as exc:  # the single place errors become responses
-            response = error_response(exc)
-        finally:
-            logs.request_id.reset(token)
-            logs.trace.reset(trace_token)
+        with logs.request_scope(request.headers, trace_project()) as rid:
+            route: Route | None = None
+            try:
+                route, params = self._match(request)
+                response = self._run(route, params, request, rid)
+            except Exception as exc:  # the single place errors become responses
+                response = error_response(exc)
+            # the route's pattern, not the path: a path may hold a secret (a webhook key)
+            where = route.path if route else "(no route)"
+            log.info("%s %s answered %d", request.method, where, response.status_code)
         response.headers["X-Request-Id"] = rid
         return response
 
-    def _dispatch(self, request: Request, rid: str) -> Response:
+    def _match(self, request: Request) -> tuple[Route, dict[str, Any]]:
         path = request.path if request.path.startswith("/api") else "/api" + request.path
         adapter = self._map.bind("segp", path_info=path)
         try:
@@ -163,8 +163,10 @@ class Api:
             ) from None
         except RouteNotFound:
             raise NotFound(f"no route {request.method} {request.path}") from None
-        route = self.routes[endpoint]
-        ctx = Ctx(request=request, params=dict(params), request_id=rid)
+        return self.routes[endpoint], dict(params)
+
+    def _run(self, route: Route, params: dict[str, Any], request: Request, rid: str) -> Response:
+        ctx = Ctx(request=request, params=params, request_id=rid)
         if route.auth:
             settings = get_settings()
             if not settings.jwt_secret:
