@@ -306,3 +306,13 @@ def configure(settings: Settings) -> None:
 @cache
 def get_settings() -> Settings:
     return _configured if _configured is not None else Settings.from_env()
+
+
+def trace_project() -> str | None:
+    """The project log lines name their trace in (``GOOGLE_CLOUD_PROJECT``). ``None`` when
+    it is unknown, or when the settings do not validate: a log line is no place to fail,
+    the request itself reports the misconfiguration."""
+    try:
+        return get_settings().google_cloud_project
+    except ConfigError:
+        return None
