@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.errors import Invalid
 from shared.events import log, outbox, triggers
-from shared.events.envelope import has_nul
 from shared.events.handlers import check_publishable
 from shared.ids import object_id
 from shared.web.router import Ctx, Router
@@ -56,6 +55,10 @@ EVENT = {
         "occurred_at": _TIME,
         "published_at": _TIME,
         "publish_attempts": {"type": "integer"},
+        "publish_error": {
+            "type": ["string", "null"],
+            "description": "why the event can never be published (it was set aside)",
+        },
         "dispatch_status": {
             "type": "string",
             "enum": ["pending", "dispatching", "dispatched", "rejected", "too_deep"],
@@ -171,8 +174,6 @@ def delete_trigger(ctx: Ctx) -> dict[str, Any]:
 )
 def publish_event(ctx: Ctx) -> dict[str, Any]:
     body: EventBody = ctx.body
-    if has_nul(body.payload):
-        raise Invalid("payload: contains a NUL character (\\u0000), which cannot be stored")
     event_id = log.emit(ctx.user_id, check_publishable(body.event_type), body.payload)
     return {"success": True, "eventId": event_id}
 
