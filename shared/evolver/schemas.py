@@ -10,7 +10,14 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from shared.ids import AGENT_ID_PATTERN
 
@@ -118,7 +125,11 @@ class SettingsIn(BaseModel):
 
     enabled: bool | None = Field(None, strict=True)
     max_iterations: int | None = Field(None, strict=True, ge=1, le=5, alias="maxIterations")
-    threshold: float | None = Field(None, strict=True, ge=0, le=1, allow_inf_nan=False)
+    # stored as ``real`` (six significant digits), which cannot hold 1e-50: rounded to
+    # what it keeps, so a tiny value is 0 instead of an underflow in the database
+    threshold: Annotated[float, AfterValidator(lambda v: round(v, 6))] | None = Field(
+        None, strict=True, ge=0, le=1, allow_inf_nan=False
+    )
     token_budget: int | None = Field(
         None,
         strict=True,

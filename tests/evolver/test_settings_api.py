@@ -92,3 +92,12 @@ def test_a_malformed_agent_id_is_not_found(alice: UserClient) -> None:
 
 def test_settings_need_a_user_token(api: Any) -> None:
     assert api.get(PATH.format("scribe_01")).status_code == 401
+
+
+@pytest.mark.parametrize("tiny", [1e-50, 5e-324, 1e-7])
+def test_a_threshold_too_small_for_the_database_is_stored_as_zero(
+    alice: UserClient, tiny: float
+) -> None:
+    res = alice.put(PATH.format("scryer"), json={"threshold": tiny})
+    assert res.status_code == 200, res.get_json()
+    assert _settings(alice, "scryer")["threshold"] == 0.0
