@@ -54,4 +54,4 @@ package-check: package
 	$(BIN)/python infra/scripts/package_check.py dist/segp-source.zip
 
 clean:
-	rm -rf $(VENV) .segp .mypy_cache .ruff_cache dist
+	rm -rf $(VENV) .segp .mypy_cache .ruff_cache dist .pytest-tmp .pytest-clock

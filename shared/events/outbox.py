@@ -41,15 +41,25 @@ def check_type(event_type: str) -> str:
 
 
 def record(
-    tx: Tx, user_id: str, event_type: str, payload: dict[str, Any] | None = None, *, depth: int = 0
+    tx: Tx,
+    user_id: str,
+    event_type: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    depth: int = 0,
+    event_id: str | None = None,
 ) -> str:
-    """Write one event to the outbox inside ``tx`` and return its id."""
-    event_id = str(uuid.uuid4())
-    tx.execute(
+    """Write one event to the outbox inside ``tx`` and return its id. A caller that may
+    run again for the same effect (a resumed workflow step) passes a stable
+    ``event_id``: recording it a second time records nothing and returns the same id."""
+    event_id = event_id or str(uuid.uuid4())
+    inserted = tx.execute(
         "INSERT INTO usage_events (id, user_id, event_type, event_data, depth) "
-        "VALUES (%s, %s, %s, %s::jsonb, %s)",
+        "VALUES (%s, %s, %s, %s::jsonb, %s) ON CONFLICT (id) DO NOTHING",
         (event_id, user_id, check_type(event_type), json.dumps(payload or {}, default=str), depth),
     )
+    if not inserted:
+        return event_id
     if "events" not in tx.state:
         recorded: list[str] = []
         tx.state["events"] = recorded

@@ -1,6 +1,10 @@
-"""The documentation names Cloud Scheduler's mirror jobs as the code builds them: a
-job created by hand from a wrong name would never fire (schedule-fire refuses a
-delivery whose job name is not the task's mirror job)."""
+"""The documentation names Cloud Scheduler's mirror jobs as the code builds them and
+as the Terraform configures them: a job created by hand from a wrong name would never
+fire (schedule-fire refuses a delivery whose job name is not the task's mirror job).
+
+Two placeholders appear: ``<SCHEDULER_JOB_PREFIX>`` (the setting itself) and, in the
+deploy sections, ``<prefix>`` (Terraform's ``name_prefix``, from which it derives
+``SCHEDULER_JOB_PREFIX``)."""
 
 from __future__ import annotations
 
@@ -13,26 +17,37 @@ from shared.config import Settings
 from shared.errors import BadRequest
 from shared.scheduler.delivery import parse
 from shared.scheduler.mirror import job_id
+from tests.infra.terraform import load
 
 ROOT = Path(__file__).resolve().parents[2]
-# a placeholder job name for one task: `<prefix>-...<task id>` or `<prefix>-...<id>`
-TASK_JOB = re.compile(r"<(?:prefix|SCHEDULER_JOB_PREFIX)>(-[a-z-]*)<(?:task id|id)>")
+TASK_JOB = re.compile(r"<(prefix|SCHEDULER_JOB_PREFIX)>(-[a-z-]*)<(?:task id|id)>")
 
 
 def documents() -> list[Path]:
     return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
 
+def deployed_job_prefix(name_prefix: str) -> str:
+    """``SCHEDULER_JOB_PREFIX`` as the Terraform sets it for a ``name_prefix``."""
+    configured = str(load().locals["scheduler_job_prefix"])
+    return configured.replace("${var.name_prefix}", name_prefix)
+
+
 def test_every_task_job_name_in_the_docs_is_the_one_the_code_builds() -> None:
-    built = job_id(Settings(SCHEDULER_JOB_PREFIX="P"), "ID")
-    found = {
-        (path.name, "P" + middle + "ID")
+    named = [
+        (placeholder, middle)
         for path in documents()
         if path.exists()
-        for middle in TASK_JOB.findall(path.read_text())
-    }
-    assert found, "the docs name no mirror job"
-    assert {name for _, name in found} == {built}, sorted(found)
+        for placeholder, middle in TASK_JOB.findall(path.read_text())
+    ]
+    assert {p for p, _ in named} == {"prefix", "SCHEDULER_JOB_PREFIX"}, named
+    for placeholder, middle in named:
+        if placeholder == "SCHEDULER_JOB_PREFIX":
+            expected = job_id(Settings(SCHEDULER_JOB_PREFIX="P"), "ID")
+            assert "P" + middle + "ID" == expected, (placeholder, middle)
+        else:
+            expected = job_id(Settings(SCHEDULER_JOB_PREFIX=deployed_job_prefix("N")), "ID")
+            assert "N" + middle + "ID" == expected, (placeholder, middle)
 
 
 def test_schedule_fire_accepts_the_documented_job_name_and_refuses_another(
