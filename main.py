@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 import functions_framework
 from werkzeug.exceptions import HTTPException
 
+from functions import request_logs
 from functions.http_errors import json_http_error
+from shared import bootstrap
 
 # entry point -> the module that defines it
 HANDLERS = {
@@ -29,6 +31,9 @@ HANDLERS = {
 # functions-framework executes this module once per app it creates, inside that app's
 # context: the framework's own routing errors answer JSON like the functions do.
 functions_framework.errorhandler(HTTPException)(json_http_error)
+# JSON logs at LOG_LEVEL, each line of a request tagged with its id and trace
+bootstrap.start_function()
+request_logs.install()
 
 __all__ = [
     "api",

@@ -8,7 +8,8 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from shared import config
+from shared import config, logs
+from shared.errors import ConfigError
 
 _resets: list[Callable[[], None]] = []
 
@@ -28,3 +29,15 @@ def configure(settings: config.Settings) -> None:
     get_database.cache_clear()
     for reset in _resets:
         reset()
+
+
+def start_function() -> None:
+    """What a deployed function does once, when functions-framework loads ``main.py``:
+    JSON logs on stdout at ``LOG_LEVEL``. Reads the environment and nothing else; with
+    settings that do not validate, logs start at the default level and the first
+    request answers the misconfiguration in full."""
+    try:
+        level = config.get_settings().log_level
+    except ConfigError:
+        level = config.Settings.model_fields["log_level"].default
+    logs.setup(level)

@@ -23,7 +23,7 @@ def _serve(args: argparse.Namespace) -> int:
     from shared.db import get_database
     from shared.db.migrate import migrate
     from shared.local.env import local_settings
-    from shared.local.server import build_wsgi
+    from shared.local.server import RequestHandler, build_wsgi
     from shared.model import describe
     from shared.web.auth import mint
 
@@ -60,7 +60,14 @@ def _serve(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        run_simple("127.0.0.1", settings.port, build_wsgi(), threaded=True, use_reloader=False)
+        run_simple(
+            "127.0.0.1",
+            settings.port,
+            build_wsgi(),
+            threaded=True,
+            use_reloader=False,
+            request_handler=RequestHandler,
+        )
     except KeyboardInterrupt:
         pass
     finally:

@@ -28,9 +28,19 @@ from shared.errors import ConfigError
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 # an HTTP_STEP_ALLOWLIST entry: host or IPv4 with an optional port, [IPv6] with an
 # optional port, or a bare IPv6 address
+# a CORS_ALLOWED_ORIGINS entry: an origin as a browser sends it, scheme://host[:port]
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 _ALLOW_ENTRY = re.compile(
     r"[A-Za-z0-9.-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?|[0-9A-Fa-f.]*(:[0-9A-Fa-f.]*){2,}"
 )
+
+
+def _each_entry(value: str, form: re.Pattern[str], described: str) -> str:
+    """A comma-separated list whose every entry has ``form``."""
+    for entry in (e.strip() for e in value.split(",")):
+        if entry and not form.fullmatch(entry):
+            raise ValueError(f"{entry!r} is not {described}")
+    return value
 
 
 class Settings(BaseModel):
@@ -160,15 +170,19 @@ class Settings(BaseModel):
     segp_home: Path = Field(_REPO_ROOT / ".segp", alias="SEGP_HOME")
     port: int = Field(8080, ge=1, le=65535, alias="PORT")
     max_body_bytes: int = Field(1024 * 1024, ge=1024, alias="MAX_BODY_BYTES")
+    # browser origins that may call the api function (CORS); none: no CORS headers
+    cors_allowed_origins: str = Field("", alias="CORS_ALLOWED_ORIGINS")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
 
     @field_validator("http_step_allowlist")
     @classmethod
     def _allowlist_entries(cls, value: str) -> str:
-        for entry in (e.strip() for e in value.split(",")):
-            if entry and not _ALLOW_ENTRY.fullmatch(entry):
-                raise ValueError(f"{entry!r} is not host, host:port, [v6] or [v6]:port")
-        return value
+        return _each_entry(value, _ALLOW_ENTRY, "host, host:port, [v6] or [v6]:port")
+
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        return _each_entry(value, _ORIGIN, "an origin such as https://app.example.com")
 
     @model_validator(mode="after")
     def _database_is_complete(self) -> Settings:
@@ -216,6 +230,13 @@ class Settings(BaseModel):
         """Cloud Scheduler is reachable: without SCHEDULER_PROJECT (the local shape)
         there is no mirror and the local clock delivers the fires."""
         return bool(self.scheduler_project)
+
+    @property
+    def cors_origins(self) -> frozenset[str]:
+        """Browsers send the origin in lower case (its host, at least): compare so."""
+        return frozenset(
+            e.strip().lower() for e in self.cors_allowed_origins.split(",") if e.strip()
+        )
 
     @property
     def model_mode(self) -> Literal["offline", "gemini"]:
@@ -288,3 +309,13 @@ def configure(settings: Settings) -> None:
 @cache
 def get_settings() -> Settings:
     return _configured if _configured is not None else Settings.from_env()
+
+
+def trace_project() -> str | None:
+    """The project log lines name their trace in (``GOOGLE_CLOUD_PROJECT``). ``None`` when
+    it is unknown, or when the settings do not validate: a log line is no place to fail,
+    the request itself reports the misconfiguration."""
+    try:
+        return get_settings().google_cloud_project
+    except ConfigError:
+        return None

@@ -38,6 +38,12 @@ class Unauthorized(AppError):
     status = 401
 
 
+class Forbidden(AppError):
+    """Known, and refused to this caller (a browser origin CORS does not admit)."""
+
+    status = 403
+
+
 class NotFound(AppError):
     status = 404
 

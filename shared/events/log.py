@@ -5,12 +5,16 @@ started, read from ``workflow_runs`` so their status is current."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from shared.db import Row, get_database
 from shared.events import outbox
 
 MAX_LIMIT = 200
+# usage_events.dispatch_status, as its CHECK constraint has it
+DispatchStatus = Literal[
+    "pending", "dispatching", "dispatched", "rejected", "too_deep", "throttled"
+]
 
 COLUMNS = (
     "id, event_type, event_data, depth, occurred_at, published_at, publish_attempts, "

@@ -4,9 +4,12 @@ malformed id, is 404."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic.json_schema import SkipJsonSchema
 
 from shared.errors import Invalid
 from shared.events import log, outbox, triggers
@@ -34,39 +37,42 @@ TRIGGER = {
         "created_at": _TIME,
     },
 }
-RUN = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string", "format": "uuid"},
-        "workflow_id": {"type": "string", "format": "uuid"},
-        "trigger_type": {"type": "string"},
-        "status": {"type": "string"},
-        "error": {"type": ["string", "null"]},
-        "started_at": _TIME,
-        "finished_at": _TIME,
-    },
-}
-EVENT = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string", "format": "uuid"},
-        "event_type": {"type": "string"},
-        "event_data": {"type": "object"},
-        "depth": {"type": "integer"},
-        "occurred_at": _TIME,
-        "published_at": _TIME,
-        "publish_attempts": {"type": "integer"},
-        "dispatch_status": {
-            "type": "string",
-            "enum": ["pending", "dispatching", "dispatched", "rejected", "too_deep"],
-        },
-        "dispatched_at": _TIME,
-        "triggered": {"type": "array", "items": {"type": "object"}},
-        "detail": {"type": ["string", "null"]},
-        "created_at": _TIME,
-        "runs": {"type": "array", "items": RUN},
-    },
-}
+
+
+class EventRun(BaseModel):
+    """A workflow run an event started, with its current status."""
+
+    id: UUID
+    workflow_id: UUID
+    trigger_type: str
+    status: str
+    error: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class EventRow(BaseModel):
+    """One event of ``GET /api/events/log``; its schema is the route's document."""
+
+    id: UUID
+    event_type: str
+    event_data: dict[str, Any]
+    depth: int
+    occurred_at: datetime
+    published_at: datetime | None
+    publish_attempts: int
+    dispatch_status: log.DispatchStatus
+    dispatched_at: datetime | None
+    triggered: list[dict[str, Any]]
+    detail: str | None
+    created_at: datetime
+    runs: list[EventRun]
+
+
+class EventLog(RootModel[list[EventRow]]):
+    """The event log, newest first."""
+
+
 SUCCESS = {"type": "object", "properties": {"success": {"type": "boolean"}}}
 
 
@@ -79,6 +85,14 @@ class TriggerBody(BaseModel):
     workflow_id: str = Field(alias="workflowId", min_length=1, max_length=100)
     conditions: Any = None
     name: str | None = Field(None, max_length=200)
+
+
+class EventFilter(BaseModel):
+    event_type: (
+        Annotated[str, Field(max_length=100, pattern=outbox.EVENT_TYPE.pattern)]
+        | SkipJsonSchema[None]
+    ) = Field(None, alias="eventType", description="only events of this type")
+    limit: int = Field(50, ge=1, le=log.MAX_LIMIT)
 
 
 class EventBody(BaseModel):
@@ -118,7 +132,7 @@ router.route(
     body=TriggerBody,
     response=_CREATED,
     status=201,
-    errors=(400, 404),
+    errors=(404, 409),  # 409 past MAX_TRIGGERS_PER_USER
     tag=TAG,
 )(_create)
 router.route(
@@ -128,7 +142,7 @@ router.route(
     body=TriggerBody,
     response=_CREATED,
     status=201,
-    errors=(400, 404),
+    errors=(404, 409),  # 409 past MAX_TRIGGERS_PER_USER
     tag=TAG,
 )(_create)
 
@@ -181,27 +195,10 @@ def publish_event(ctx: Ctx) -> dict[str, Any]:
     "GET",
     "/api/events/log",
     summary="The user's events, newest first, with the workflow runs each one started",
-    response={"type": "array", "items": EVENT},
-    query={
-        "eventType": {
-            "type": "string",
-            "maxLength": 100,
-            "pattern": "^(" + outbox.EVENT_TYPE.pattern.strip("^$") + ")?$",
-            "description": "only events of this type (empty: all)",
-        },
-        "limit": {"type": "integer", "minimum": 1, "maximum": log.MAX_LIMIT, "default": 50},
-    },
+    response=EventLog,
+    query=EventFilter,
     tag=TAG,
 )
 def event_log(ctx: Ctx) -> list[dict[str, Any]]:
-    event_type = ctx.query.get("eventType") or None
-    if event_type is not None:
-        outbox.check_type(event_type)
-    raw = ctx.query.get("limit", "50")
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise Invalid("limit must be an integer from 1 to 200", status=400) from None
-    if not 1 <= limit <= log.MAX_LIMIT:
-        raise Invalid(f"limit must be from 1 to {log.MAX_LIMIT}", status=400)
-    return log.events_of(ctx.user_id, event_type, limit)
+    query: EventFilter = ctx.query
+    return log.events_of(ctx.user_id, query.event_type, query.limit)

@@ -9,8 +9,8 @@ from pydantic import ValidationError
 from shared.errors import BadRequest, Invalid
 from shared.evolver import service
 from shared.evolver.schemas import (
-    EVOLUTION_RESULT,
     SETTINGS_ROW,
+    EvolutionOut,
     EvolveIn,
     PrivateEvolveIn,
     SettingsIn,
@@ -32,7 +32,7 @@ def _agent(ctx: Ctx) -> str:
     "/api/oracle/evolve",
     summary="Critique an agent's output and return the best-scoring revision",
     body=EvolveIn,
-    response=EVOLUTION_RESULT,
+    response=EvolutionOut,
     tag=TAG,
     rate_limit="model",
 )

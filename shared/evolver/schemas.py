@@ -142,28 +142,27 @@ SETTINGS_ROW: dict[str, Any] = {
     "required": ["agent_id", "enabled", "max_iterations", "threshold", "token_budget"],
 }
 
-EVOLUTION_RESULT: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "evolutionId": {"type": "string"},
-        "original": {"type": ["string", "object"]},
-        "evolved": {"type": ["string", "object"]},
-        "iterations": {"type": "integer"},
-        "evolutionLog": {"type": "array", "items": {"type": "object"}},
-        "initialScore": {"type": ["number", "null"]},
-        "finalScore": {"type": ["number", "null"]},
-        "stopReason": {"type": "string"},
-        "usage": {
-            "type": "object",
-            "properties": {
-                "calls": {"type": "integer", "description": "HTTP attempts, retries included"},
-                "modelCalls": {"type": "integer", "description": "logical model calls"},
-                "inputTokens": {"type": "integer"},
-                "outputTokens": {"type": "integer"},
-            },
-        },
-        "variant": {"type": ["object", "null"]},
-        "logged": {"type": "boolean"},
-    },
-    "required": ["original", "evolved", "iterations", "evolutionLog", "finalScore", "usage"],
-}
+
+class EvolutionUsage(BaseModel):
+    calls: int = Field(description="HTTP attempts, retries included")
+    modelCalls: int = Field(description="logical model calls")
+    inputTokens: int
+    outputTokens: int
+
+
+class EvolutionOut(BaseModel):
+    """The answer of ``POST /api/oracle/evolve``; its schema is the route's document."""
+
+    evolutionId: str | None = Field(
+        description="null when the Evolver is disabled for the agent (nothing was logged)"
+    )
+    original: str | dict[str, Any]
+    evolved: str | dict[str, Any]
+    iterations: int
+    evolutionLog: list[dict[str, Any]]
+    initialScore: float | None
+    finalScore: float | None
+    stopReason: str
+    usage: EvolutionUsage
+    variant: dict[str, Any] | None = Field(description="the experiment variant used, if any")
+    logged: bool

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
-from shared.errors import Invalid
 from shared.goals import decompose, generation, service
 from shared.goals.lifecycle import STATUSES, Status
 from shared.web.router import Ctx, Router
@@ -30,6 +30,10 @@ GOAL: dict[str, Any] = {
     },
     "required": ["id", "title", "priority", "status", "context"],
 }
+
+
+class GoalFilter(BaseModel):
+    status: Status | SkipJsonSchema[None] = None
 
 
 def _envelope(key: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -86,15 +90,12 @@ def create(ctx: Ctx) -> dict[str, Any]:
     "/api/reasoning/goals",
     summary="List goals, optionally by status",
     response={"type": "array", "items": GOAL},
-    query={"status": {"type": "string", "enum": list(STATUSES)}},
-    errors=(422,),
+    query=GoalFilter,
     tag="goals",
 )
 def list_goals(ctx: Ctx) -> list[dict[str, Any]]:
-    status = ctx.query.get("status") or None
-    if status is not None and status not in STATUSES:
-        raise Invalid(f"status: must be one of {', '.join(STATUSES)}")
-    return service.list_goals(ctx.user_id, status)
+    query: GoalFilter = ctx.query
+    return service.list_goals(ctx.user_id, query.status)
 
 
 @router.route(

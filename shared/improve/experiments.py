@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-import statistics
 from typing import Any
 
 from shared.config import get_settings
@@ -20,7 +18,7 @@ from shared.db import Row, Tx, get_database, sqlstate
 from shared.errors import Conflict, Invalid, NotFound
 from shared.ids import object_id
 from shared.improve.schemas import ExperimentIn
-from shared.improve.significance import welch_t_test
+from shared.improve.significance import finite, mean, stdev, welch_t_test
 
 COLUMNS = (
     "id, user_id, agent_id, name, variants, metric, status, min_samples, max_samples, "
@@ -99,10 +97,6 @@ def _owned(tx: Tx, user_id: str, experiment_id: str, *, lock: bool = False) -> R
     return row
 
 
-def _finite(x: float) -> float | None:
-    return x if math.isfinite(x) else None
-
-
 def results(tx: Tx, experiment: Row) -> dict[str, Any]:
     """Per-variant n, mean and standard deviation, each challenger tested against the
     control with Welch's t-test, and what the stop rule decides now."""
@@ -118,8 +112,8 @@ def results(tx: Tx, experiment: Row) -> dict[str, Any]:
         {
             "name": name,
             "n": len(values[name]),
-            "mean": statistics.fmean(values[name]) if values[name] else None,
-            "stddev": statistics.stdev(values[name]) if len(values[name]) > 1 else None,
+            "mean": mean(values[name]),
+            "stddev": stdev(values[name]),
         }
         for name in names
     ]
@@ -133,7 +127,7 @@ def results(tx: Tx, experiment: Row) -> dict[str, Any]:
             {
                 "variant": name,
                 "control": control,
-                "t": _finite(test.t) if test else None,
+                "t": finite(test.t) if test else None,
                 "df": test.df if test else None,
                 "pValue": test.p_value if test else None,
                 "significant": bool(test and test.p_value < corrected),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from shared.errors import Invalid
+from pydantic import BaseModel
+
 from shared.ids import agent_id
 from shared.improve import analysis, experiments, feedback, service, stats
 from shared.improve.schemas import (
@@ -21,7 +22,10 @@ from shared.web.router import Ctx, Router
 
 router = Router()
 TAG = "improve"
-_STATUSES = ("active", "proposed", "rejected", "all")
+
+
+class ImprovementFilter(BaseModel):
+    status: Literal["active", "proposed", "rejected", "all"] = "active"
 
 
 def _agent(ctx: Ctx) -> str:
@@ -90,15 +94,13 @@ def improve_analyze(ctx: Ctx) -> dict[str, Any]:
     "GET",
     "/api/improve/improvements/<agentId>",
     summary="An agent's improvements: the active ones unless ?status= says otherwise",
-    query={"status": {"type": "string", "enum": list(_STATUSES)}},
+    query=ImprovementFilter,
     response={"type": "array", "items": IMPROVEMENT_ROW},
     tag=TAG,
 )
 def improve_improvements(ctx: Ctx) -> list[dict[str, Any]]:
-    status = ctx.query.get("status", "active")
-    if status not in _STATUSES:
-        raise Invalid(f"status: must be one of {', '.join(_STATUSES)}")
-    return service.list_improvements(ctx.user_id, _agent(ctx), status)
+    query: ImprovementFilter = ctx.query
+    return service.list_improvements(ctx.user_id, _agent(ctx), query.status)
 
 
 @router.route(

@@ -14,6 +14,9 @@ from shared.ids import AGENT_ID_PATTERN
 METRIC_PATTERN = r"^[A-Za-z0-9_.:-]{1,100}$"
 RATING_METRIC = "rating"
 MAX_OUTPUT_CHARS = 100_000  # a rated output kept as text (an object is bounded by the body size)
+# Counts, scores, latencies, costs and rates all fit; a sum of a billion of them still
+# fits a double many times over, so no aggregate of accepted values can overflow.
+MAX_METRIC_MAGNITUDE = 1e12
 
 AgentId = Annotated[str, StringConstraints(pattern=AGENT_ID_PATTERN)]
 MetricName = Annotated[str, StringConstraints(pattern=METRIC_PATTERN)]
@@ -38,7 +41,12 @@ class FeedbackIn(_Body):
 
 class MetricIn(_Body):
     name: MetricName
-    value: float = Field(allow_inf_nan=False)
+    value: float = Field(
+        allow_inf_nan=False,
+        ge=-MAX_METRIC_MAGNITUDE,
+        le=MAX_METRIC_MAGNITUDE,
+        description="a finite number from -1e12 to 1e12",
+    )
     agent_id: AgentId = Field(alias="agentId")
     output_id: UnitId | None = Field(
         None, alias="outputId", description="the run or output measured, if any"

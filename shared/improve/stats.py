@@ -5,10 +5,15 @@ Runs are the agent's episodic memories other than evolutions; a run succeeded wh
 ``outcome`` is one of ``SUCCESS_OUTCOMES`` (case-insensitive). Evolutions are episodic
 memories with ``interaction_type = 'evolution'`` whose ``context`` holds the Evolver's
 ``iterations``, ``initialScore``, ``finalScore`` and ``usage`` ({calls, tokens});
-values missing or of the wrong JSON type are left out of the figures."""
+values missing or of the wrong JSON type are left out of the figures.
+
+Sums and means are taken in ``numeric``: whatever a row holds (a metric stored before
+values were bounded, a JSON number past the range of a double), no aggregate
+overflows, and a figure a double cannot show is null rather than an error."""
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +24,10 @@ EVOLUTION = "evolution"
 
 
 def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float | Decimal) else None
+    if not isinstance(value, int | float | Decimal):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def agent_stats(user_id: str, agent_id: str) -> dict[str, Any]:
@@ -37,7 +45,7 @@ def agent_stats(user_id: str, agent_id: str) -> dict[str, Any]:
             key,
         )
         metrics = tx.all(
-            "SELECT name, count(*) AS count, avg(value) AS mean, min(value) AS min, "
+            "SELECT name, count(*) AS count, avg(value::numeric) AS mean, min(value) AS min, "
             "max(value) AS max FROM agent_metrics WHERE user_id = %s AND agent_id = %s "
             "GROUP BY name ORDER BY name",
             key,
@@ -55,9 +63,9 @@ def agent_stats(user_id: str, agent_id: str) -> dict[str, Any]:
         )
         evolver = tx.one(
             "SELECT count(*) AS evolutions, "
-            "avg((context->>'iterations')::float) "
+            "avg((context->>'iterations')::numeric) "
             "  FILTER (WHERE jsonb_typeof(context->'iterations') = 'number') AS mean_iterations, "
-            "avg((context->>'finalScore')::float - (context->>'initialScore')::float) "
+            "avg((context->>'finalScore')::numeric - (context->>'initialScore')::numeric) "
             "  FILTER (WHERE jsonb_typeof(context->'finalScore') = 'number' "
             "  AND jsonb_typeof(context->'initialScore') = 'number') AS mean_gain, "
             "sum((context->'usage'->>'calls')::numeric) "

@@ -6,8 +6,16 @@ would call them. ``/api/...`` goes to the ``api`` function with its path unchang
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+
+from werkzeug.serving import WSGIRequestHandler
+
+from shared import logs
+from shared.web.responses import dumps
+
+log = logs.get(__name__)
 
 MAIN = str(Path(__file__).resolve().parents[2] / "main.py")
 
@@ -53,3 +61,31 @@ def build_wsgi() -> FunctionDispatcher:
         app = functions_framework.create_app(target=target, source=MAIN)  # type: ignore[no-untyped-call]
         apps[mount] = app.wsgi_app
     return FunctionDispatcher(apps)
+
+
+class RequestHandler(WSGIRequestHandler):
+    """Requests the HTTP server refuses before any function sees them (a header line
+    over http.server's 64 KiB: 431; a malformed request line: 400) are the client's
+    fault: a warning without traceback and a JSON ``{"error": ...}`` like every other
+    refusal, where werkzeug would log an error and answer an HTML page."""
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = "error"
+        reason = f"{phrase}: {message}" if message else phrase
+        log.warning("request refused by the server: %d %s", code, reason)
+        body = dumps({"error": reason}).encode()
+        self.close_connection = True
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_error(self, format: str, *args: Any) -> None:
+        """http.server's own complaints (a client that timed out) are warnings too."""
+        log.warning("http server: " + format, *args)

@@ -28,6 +28,11 @@ _ATOM = r"(?:\*|[0-9]{1,2}|[A-Za-z]{3})"
 _ITEM = rf"{_ATOM}(?:-{_ATOM})?(?:/[0-9]{{1,2}})?"
 _FIELD = re.compile(rf"^{_ITEM}(?:,{_ITEM})*$")
 _NOT_ZONES = {"localtime", "posixrules", "Factory"}
+# Whether a cron fires does not depend on the year (it has no year field), and the
+# longest wait between two slots is 8 years: 29 February across a century that is no
+# leap year. Searching further only costs time on a cron that never fires (30 February).
+MAX_YEARS_BETWEEN_SLOTS = 9
+NEVER_FIRES_PROBE = datetime(2096, 3, 1, tzinfo=UTC)  # the 8-year wait is the next one
 
 
 def check_cron(expression: object) -> str:
@@ -42,6 +47,11 @@ def check_cron(expression: object) -> str:
 
     if not croniter.is_valid(normalised):
         raise BadRequest(INVALID_CRON, details={"success": False})
+    if next(Schedule(normalised, "UTC").after(NEVER_FIRES_PROBE), None) is None:
+        raise BadRequest(
+            f"{INVALID_CRON}: cronExpression never fires (no month it names has that day)",
+            details={"success": False},
+        )
     return normalised
 
 
@@ -97,9 +107,12 @@ class Schedule:
     def _walls(self, start_wall: datetime) -> Iterator[datetime]:
         from croniter import croniter
 
-        it = croniter(self.expression, start_wall)
-        while True:
-            yield it.get_next(datetime)
+        # With the bound given, croniter ends the iteration when no slot comes within it
+        # instead of raising: a cron that never fires has no slots.
+        it = croniter(
+            self.expression, start_wall, max_years_between_matches=MAX_YEARS_BETWEEN_SLOTS
+        )
+        yield from it.all_next(datetime)
 
     def after(self, moment: datetime) -> Iterator[Slot]:
         """Slots strictly after ``moment``, in order, each UTC instant once."""
@@ -114,8 +127,11 @@ class Schedule:
             last = at
             yield Slot(at, wall, shifted)
 
-    def next_after(self, moment: datetime) -> datetime:
-        return next(self.after(moment)).at
+    def next_after(self, moment: datetime) -> datetime | None:
+        """None for a cron that never fires (``check_cron`` refuses one): a task with
+        no next run is never due."""
+        slot = next(self.after(moment), None)
+        return slot.at if slot is not None else None
 
     def between(self, start: datetime, end: datetime, limit: int) -> tuple[list[Slot], bool]:
         """Slots in (start, end], at most ``limit``; and whether there were more."""
@@ -126,7 +142,7 @@ class Schedule:
             if len(found) == limit:
                 return found, True
             found.append(slot)
-        return found, False  # pragma: no cover - cron iterators never end
+        return found, False  # a cron that never fires
 
     def latest_at_or_before(self, moment: datetime, horizon: timedelta) -> Slot | None:
         """The last slot at or before ``moment``, looking back at most ``horizon``."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.errors import Invalid
+from pydantic import BaseModel, Field
+
 from shared.scheduler import tasks
 from shared.scheduler.schemas import (
     DELETED,
@@ -22,6 +23,10 @@ TAG = "scheduler"
 MAX_RUNS = 500
 
 
+class RunsPage(BaseModel):
+    limit: int = Field(50, ge=1, le=MAX_RUNS)
+
+
 @router.route(
     "POST",
     "/api/scheduler/tasks",
@@ -29,7 +34,7 @@ MAX_RUNS = 500
     body=TaskBody,
     response=task_envelope(),
     status=201,
-    errors=(400, 404),
+    errors=(404, 409),  # 409 past MAX_SCHEDULED_TASKS_PER_USER
     tag=TAG,
 )
 def create_task(ctx: Ctx) -> tuple[dict[str, Any], int]:
@@ -100,13 +105,11 @@ def delete_task(ctx: Ctx) -> dict[str, Any]:
     "GET",
     "/api/scheduler/<id>/runs",
     summary="A task's fire history, newest first: fired, skipped, missed, failed",
-    query={"limit": {"type": "integer", "minimum": 1, "maximum": MAX_RUNS}},
+    query=RunsPage,
     response={"type": "array", "items": TASK_RUN},
     errors=(404,),
     tag=TAG,
 )
 def task_runs(ctx: Ctx) -> list[dict[str, Any]]:
-    raw = ctx.query.get("limit", "50")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_RUNS:
-        raise Invalid(f"limit: must be an integer from 1 to {MAX_RUNS}")
-    return tasks.runs(ctx.user_id, ctx.params["id"], int(raw))
+    query: RunsPage = ctx.query
+    return tasks.runs(ctx.user_id, ctx.params["id"], query.limit)

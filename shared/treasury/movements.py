@@ -2,7 +2,8 @@
 
 Stripe amounts are already integer minor units (cents, or yen for zero-decimal
 currencies); they stay integers here, and anything that is not one is refused rather
-than rounded. Which NEXUS user an event belongs to is read from the metadata key
+than rounded. So is one past ``MAX_AMOUNT_MINOR``: Stripe's own limits are far below
+it, and the ledger's bigint column and its sums stay far from overflowing. Which NEXUS user an event belongs to is read from the metadata key
 ``nexus_user_id``; where Stripe puts metadata differs by object and API version, so
 every place it is known to appear is read."""
 
@@ -16,6 +17,7 @@ from typing import Any, Literal
 Kind = Literal["payment", "refund", "payout"]
 USER_KEY = "nexus_user_id"
 CURRENCY = re.compile(r"^[a-z]{3}$")
+MAX_AMOUNT_MINOR = 10**15  # far above any real amount, well inside bigint
 
 PAYMENT_TYPES = (
     "checkout.session.completed",
@@ -50,8 +52,10 @@ class Movement:
 
 def _int(obj: dict[str, Any], key: str) -> int:
     value = obj.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise Malformed(f"{key} must be a non-negative integer amount in minor units")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_AMOUNT_MINOR:
+        raise Malformed(
+            f"{key} must be an integer amount in minor units from 0 to {MAX_AMOUNT_MINOR}"
+        )
     return value
 
 
@@ -74,7 +78,10 @@ def occurred_at(event: dict[str, Any]) -> datetime:
     created = event.get("created")
     if not isinstance(created, int) or isinstance(created, bool):
         raise Malformed("created must be a unix timestamp")
-    return datetime.fromtimestamp(created, UTC)
+    try:
+        return datetime.fromtimestamp(created, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise Malformed("created must be a unix timestamp") from None
 
 
 def nexus_user_id(obj: dict[str, Any]) -> str | None:

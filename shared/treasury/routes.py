@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from shared.db import get_database
-from shared.errors import Invalid
 from shared.treasury import ledger, thresholds
-from shared.treasury.movements import CURRENCY
+from shared.treasury.movements import CURRENCY, MAX_AMOUNT_MINOR
 from shared.web.router import Ctx, Router
 
 router = Router()
 TAG = "treasury"
-MAX_AMOUNT_MINOR = 10**15  # far above any real revenue, well inside bigint
 
 
 class ThresholdBody(BaseModel):
@@ -34,6 +33,22 @@ class ThresholdBody(BaseModel):
         if not CURRENCY.match(value.lower()):
             raise ValueError("must be a three-letter ISO 4217 code")
         return value.lower()
+
+
+class Period(BaseModel):
+    period_days: int = Field(30, ge=1, le=366, alias="periodDays")
+
+
+class LedgerFilter(BaseModel):
+    limit: int = Field(50, ge=1, le=100)
+    cursor: (
+        Annotated[str, Field(max_length=200, pattern="^[A-Za-z0-9_-]+=*$")] | SkipJsonSchema[None]
+    ) = Field(None, description="next_cursor of a page")
+    kind: Literal["payment", "refund", "payout"] | SkipJsonSchema[None] = None
+    currency: (
+        Annotated[str, Field(pattern="^[A-Za-z]{3}$"), AfterValidator(str.lower)]
+        | SkipJsonSchema[None]
+    ) = Field(None, description="ISO 4217 code, e.g. usd")
 
 
 FIGURES = {
@@ -91,30 +106,16 @@ THRESHOLD = {
 }
 
 
-def _int_query(ctx: Ctx, name: str, default: int, low: int, high: int) -> int:
-    raw = ctx.query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise Invalid(f"{name}: must be an integer") from None
-    if not low <= value <= high:
-        raise Invalid(f"{name}: must be between {low} and {high}")
-    return value
-
-
 @router.route(
     "GET",
     "/api/treasury/summary",
     summary="Revenue totals per currency over the last periodDays and all time",
-    query={"periodDays": {"type": "integer", "minimum": 1, "maximum": 366, "default": 30}},
+    query=Period,
     response=SUMMARY,
-    errors=(422,),
     tag=TAG,
 )
 def summary(ctx: Ctx) -> dict[str, Any]:
-    days = _int_query(ctx, "periodDays", 30, 1, 366)
+    days = ctx.query.period_days
     with get_database().transaction() as tx:
         return {"period_days": days, "totals": ledger.totals(tx, ctx.user_id, days)}
 
@@ -123,32 +124,20 @@ def summary(ctx: Ctx) -> dict[str, Any]:
     "GET",
     "/api/treasury/ledger",
     summary="Ledger entries, newest first, paged by cursor",
-    query={
-        "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
-        "cursor": {"type": "string"},
-        "kind": {"type": "string", "enum": ["payment", "refund", "payout"]},
-        "currency": {"type": "string", "pattern": "^([A-Za-z]{3})?$"},
-    },
+    query=LedgerFilter,
     response=LEDGER_PAGE,
-    errors=(422,),
     tag=TAG,
 )
 def ledger_page(ctx: Ctx) -> dict[str, Any]:
-    limit = _int_query(ctx, "limit", 50, 1, 100)
-    kind = ctx.query.get("kind") or None
-    if kind is not None and kind not in ("payment", "refund", "payout"):
-        raise Invalid("kind: must be payment, refund or payout")
-    currency = (ctx.query.get("currency") or "").lower() or None
-    if currency is not None and not CURRENCY.match(currency):
-        raise Invalid("currency: must be a three-letter ISO 4217 code")
+    query: LedgerFilter = ctx.query
     with get_database().transaction() as tx:
         return ledger.page(
             tx,
             ctx.user_id,
-            limit=limit,
-            cursor=ctx.query.get("cursor") or None,
-            kind=kind,
-            currency=currency,
+            limit=query.limit,
+            cursor=query.cursor,
+            kind=query.kind,
+            currency=query.currency,
         )
 
 

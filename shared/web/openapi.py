@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from shared.web.query import parameters
 from shared.web.router import Route
 
 ERROR_SCHEMA = {
@@ -48,15 +49,13 @@ def operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
         {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
         for name in _PARAM.findall(route.path)
     ]
-    params += [
-        {"name": name, "in": "query", "required": False, "schema": schema}
-        for name, schema in route.query.items()
-    ]
+    if route.query is not None:
+        params += parameters(route.query)
     if params:
         op["parameters"] = params
     codes = set(route.errors) | {400, 404, 503}
-    if route.query:
-        codes.add(422)  # a query value out of its documented range
+    if route.query is not None:
+        codes.add(422)  # a query value the parameter's schema does not admit
     if route.auth:
         codes.add(401)
         op["security"] = [{"bearer": []}]
@@ -112,7 +111,8 @@ def document(routes: list[Route]) -> dict[str, Any]:
             "description": "The Self-Evolving Growth Protocol behind NEXUS OS. "
             "No string of a request body may hold U+0000 (PostgreSQL cannot store it): "
             "such a request is 422, naming the field. Query parameters and body fields "
-            "the API does not know are ignored.",
+            "the API does not know are ignored. An empty query value (?status=) is the "
+            "parameter left out; a query value its schema does not admit is 422.",
         },
         "paths": paths,
         "components": {

@@ -1,10 +1,10 @@
 """The ``api`` function's frame: a route table on werkzeug's URL map, JWT auth, JSON
-bodies validated by pydantic with a size limit, and the OpenAPI entry of each route
-declared beside it, so the document cannot miss a route."""
+bodies and query strings validated by pydantic (bodies with a size limit), CORS, and
+the OpenAPI entry of each route declared beside it, so the document cannot miss a
+route."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,11 +16,12 @@ from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import Map, Rule
 
 from shared import logs
-from shared.config import get_settings
+from shared.config import get_settings, trace_project
 from shared.errors import AppError, NotFound
-from shared.web import ratelimit
+from shared.web import cors, ratelimit
 from shared.web.auth import user_from_header
 from shared.web.body import parse_body, parse_json, read_json, read_raw, validation_message
+from shared.web.query import parse_query
 from shared.web.responses import error_response, json_response
 
 # the body readers are part of the frame's interface (handlers import them from here)
@@ -37,6 +38,8 @@ __all__ = [
     "validation_message",
 ]
 
+log = logs.get(__name__)
+
 Schema = dict[str, Any]
 OBJECT: Schema = {"type": "object"}
 
@@ -49,11 +52,8 @@ class Ctx:
     params: dict[str, Any]
     user_id: str = ""
     body: Any = None
+    query: Any = None
     request_id: str = ""
-
-    @property
-    def query(self) -> dict[str, str]:
-        return dict(self.request.args.items())
 
 
 Handler = Callable[[Ctx], Any]
@@ -69,7 +69,7 @@ class Route:
     response: type[BaseModel] | Schema = field(default_factory=lambda: OBJECT)
     status: int = 200
     auth: bool = True
-    query: dict[str, Schema] = field(default_factory=dict)
+    query: type[BaseModel] | None = None
     errors: tuple[int, ...] = ()
     tag: str = "api"
     rate_limit: str | None = None  # a bucket of shared.web.ratelimit, enforced per user
@@ -89,7 +89,7 @@ class Router:
         response: type[BaseModel] | Schema = OBJECT,
         status: int = 200,
         auth: bool = True,
-        query: dict[str, Schema] | None = None,
+        query: type[BaseModel] | None = None,
         errors: tuple[int, ...] = (),
         tag: str = "api",
         rate_limit: str | None = None,
@@ -114,7 +114,7 @@ class Router:
                     response,
                     status,
                     auth,
-                    query or {},
+                    query,
                     errors,
                     tag,
                     rate_limit,
@@ -137,23 +137,42 @@ class Api:
         )
 
     def __call__(self, request: Request) -> Response:
-        rid = request.headers.get("X-Request-Id") or uuid.uuid4().hex
-        token = logs.request_id.set(rid)
-        trace = request.headers.get("X-Cloud-Trace-Context", "").split("/")[0] or None
-        trace_token = logs.trace.set(trace)
-        try:
-            response = self._dispatch(request, rid)
-        except Exception as exc:  # the single place errors become responses
-            response = error_response(exc)
-        finally:
-            logs.request_id.reset(token)
-            logs.trace.reset(trace_token)
+        with logs.request_scope(request.headers, trace_project()) as rid:
+            route: Route | None = None
+            origins: frozenset[str] = frozenset()
+            try:
+                if "Origin" in request.headers:  # only a browser's request can be CORS
+                    origins = get_settings().cors_origins
+                answered = self._preflight(request, origins)
+                if answered is not None:
+                    response = answered
+                else:
+                    route, params = self._match(request)
+                    response = self._run(route, params, request, rid)
+            except Exception as exc:  # the single place errors become responses
+                response = error_response(exc)
+            # the route's pattern, not the path: a path may hold a secret (a webhook key)
+            where = route.path if route else "(no route)"
+            log.info("%s %s answered %d", request.method, where, response.status_code)
         response.headers["X-Request-Id"] = rid
+        if origins:
+            cors.admit(request, response, origins)
         return response
 
-    def _dispatch(self, request: Request, rid: str) -> Response:
+    def _adapter(self, request: Request) -> Any:
         path = request.path if request.path.startswith("/api") else "/api" + request.path
-        adapter = self._map.bind("segp", path_info=path)
+        return self._map.bind("segp", path_info=path)
+
+    def _preflight(self, request: Request, origins: frozenset[str]) -> Response | None:
+        """A CORS preflight from a browser, answered before any route runs (no token)."""
+        if not origins or not cors.is_preflight(request):
+            return None
+        # the route table's methods of the path (werkzeug adds HEAD to each GET)
+        methods = set(self._adapter(request).allowed_methods()) - {"HEAD"}
+        return cors.preflight(request, origins, methods) if methods else None
+
+    def _match(self, request: Request) -> tuple[Route, dict[str, Any]]:
+        adapter = self._adapter(request)
         try:
             endpoint, params = adapter.match(method=request.method)
         except MethodNotAllowed as exc:  # an unknown route, as the contract has it: 404
@@ -163,8 +182,10 @@ class Api:
             ) from None
         except RouteNotFound:
             raise NotFound(f"no route {request.method} {request.path}") from None
-        route = self.routes[endpoint]
-        ctx = Ctx(request=request, params=dict(params), request_id=rid)
+        return self.routes[endpoint], dict(params)
+
+    def _run(self, route: Route, params: dict[str, Any], request: Request, rid: str) -> Response:
+        ctx = Ctx(request=request, params=params, request_id=rid)
         if route.auth:
             settings = get_settings()
             if not settings.jwt_secret:
@@ -174,6 +195,8 @@ class Api:
                 settings.jwt_secret,
                 leeway=settings.jwt_leeway_seconds,
             )
+        if route.query is not None:
+            ctx.query = parse_query(request, route.query)
         if route.body is not None:
             ctx.body = parse_body(request, route.body)
         if route.rate_limit is not None:

@@ -66,6 +66,7 @@ def _idempotency_key(ctx: Ctx, scope: str) -> str | None:
     body=WorkflowBody,
     response=envelope("workflow", WORKFLOW),
     status=201,
+    errors=(409,),  # past the per-user cap (shared.db.quota)
     tag=TAG,
 )
 def create_workflow(ctx: Ctx) -> dict[str, Any]:
@@ -171,6 +172,7 @@ def get_run(ctx: Ctx) -> dict[str, Any]:
     summary="Create an inbound webhook for a workflow (the key is shown once)",
     response=WEBHOOK_CREATED,
     status=201,
+    errors=(409,),  # past the per-user cap (shared.db.quota)
     tag=TAG,
 )
 def create_webhook(ctx: Ctx) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""Rows the self-improvement tests construct directly: episodic memories as the memory
-store and the Evolver write them."""
+"""Rows the self-improvement tests construct directly (episodic memories as the memory
+store and the Evolver write them), and experiments started through the API."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 from shared.db import Database
+from shared.improve.experiments import assign
+from tests.conftest import UserClient
 
 
 def add_memory(
@@ -29,3 +31,22 @@ def add_memory(
 def count(db: Database, sql: str, params: tuple[Any, ...] = ()) -> int:
     with db.transaction() as tx:
         return int(tx.scalar(sql, params))
+
+
+VARIANTS = [
+    {"name": "control"},
+    {"name": "deeper", "evolver": {"maxIterations": 5, "threshold": 0.9}},
+    {"name": "terse", "instruction": "Answer in at most three sentences."},
+]
+
+
+def start(user: UserClient, agent: str, **extra: Any) -> dict[str, Any]:
+    body = {"agentId": agent, "name": f"test of {agent}", "variants": VARIANTS[:2], **extra}
+    res = user.post("/api/improve/experiment", json=body)
+    assert res.status_code == 201, res.get_json()
+    return dict(res.get_json()["experiment"])
+
+
+def units(experiment: dict[str, Any], variant: str, n: int) -> list[str]:
+    found = (f"run-{i}" for i in range(10_000))
+    return [u for u in found if assign(experiment, u)["name"] == variant][:n]

@@ -12,25 +12,7 @@ import pytest
 from shared.db import Database
 from shared.improve.experiments import assign, variant_for
 from tests.conftest import UserClient
-from tests.improve.conftest import count
-
-VARIANTS = [
-    {"name": "control"},
-    {"name": "deeper", "evolver": {"maxIterations": 5, "threshold": 0.9}},
-    {"name": "terse", "instruction": "Answer in at most three sentences."},
-]
-
-
-def start(user: UserClient, agent: str, **extra: Any) -> dict[str, Any]:
-    body = {"agentId": agent, "name": f"test of {agent}", "variants": VARIANTS[:2], **extra}
-    res = user.post("/api/improve/experiment", json=body)
-    assert res.status_code == 201, res.get_json()
-    return dict(res.get_json()["experiment"])
-
-
-def units(experiment: dict[str, Any], variant: str, n: int) -> list[str]:
-    found = (f"run-{i}" for i in range(10_000))
-    return [u for u in found if assign(experiment, u)["name"] == variant][:n]
+from tests.improve.conftest import VARIANTS, count, start, units
 
 
 def rate(user: UserClient, agent: str, unit: str, rating: int) -> dict[str, Any]:

@@ -82,3 +82,14 @@ def test_groups_without_spread_are_decided_by_their_means() -> None:
 def test_a_group_of_fewer_than_two_values_is_not_tested() -> None:
     assert welch_t_test([5], [1, 2, 3]) is None
     assert welch_t_test([], []) is None
+
+
+@pytest.mark.parametrize("exponent", [1000, -1000])
+def test_welch_gives_the_same_test_at_any_scale_a_double_holds(exponent: int) -> None:
+    """Scaling by a power of two is exact: squares of 7 * 2**1000 overflow a double,
+    yet the test is the one of the unscaled values."""
+    a, b = [1.0, 2.0, 3.0], [2.0, 4.0, 7.0]
+    scaled = welch_t_test(
+        [math.ldexp(x, exponent) for x in a], [math.ldexp(x, exponent) for x in b]
+    )
+    assert scaled == welch_t_test(a, b)

@@ -3,7 +3,7 @@ rules of design.md section 1 in real time zones."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -49,6 +49,31 @@ def test_anything_but_five_field_unix_cron_is_invalid(expression: str) -> None:
 )
 def test_five_field_unix_cron_is_accepted(expression: str) -> None:
     assert check_cron(f"  {expression} ") == expression
+
+
+NEVER_FIRES = ["0 0 30 2 *", "0 0 31 4 *", "0 0 31 2,4,6 *", "0 0 30-31 2 MON"]
+
+
+@pytest.mark.parametrize("expression", NEVER_FIRES)
+def test_a_cron_whose_days_never_occur_in_its_months_is_invalid(expression: str) -> None:
+    with pytest.raises(BadRequest) as caught:
+        check_cron(expression)
+    assert caught.value.message.startswith("Invalid cron expression: cronExpression never fires")
+    assert caught.value.details == {"success": False}
+
+
+def test_29_february_is_accepted_and_found_across_a_century_without_a_leap_year() -> None:
+    assert check_cron("0 0 29 2 *") == "0 0 29 2 *"
+    assert slots("0 0 29 2 *", "UTC", utc(2096, 3, 1), 2) == [utc(2104, 2, 29), utc(2108, 2, 29)]
+
+
+@pytest.mark.parametrize("expression", NEVER_FIRES)
+def test_a_schedule_that_never_fires_has_no_slots_and_no_next_run(expression: str) -> None:
+    """What a row stored before the check would give: the search ends, it never hangs."""
+    schedule = Schedule(expression, "Europe/Berlin")
+    assert schedule.next_after(utc(2026, 1, 1)) is None
+    assert schedule.between(utc(2026, 1, 1), utc(2030, 1, 1), 10) == ([], False)
+    assert schedule.latest_at_or_before(utc(2026, 1, 1), timedelta(days=400)) is None
 
 
 @pytest.mark.parametrize("zone", ["Mars/Olympus", "localtime", "../etc/passwd", "", "utc+2"])

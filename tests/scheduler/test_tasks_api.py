@@ -47,17 +47,48 @@ def test_next_run_is_computed_in_the_tasks_time_zone(alice: Any, wf: str) -> Non
     assert datetime.fromisoformat(task["next_run_at"]) > datetime.now(UTC)
 
 
-@pytest.mark.parametrize("cron", ["0 9 * * * *", "every day", "0 25 * * *", 5, None])
-def test_a_bad_cron_is_400_with_the_exact_contract_body(
-    alice: Any, wf: str, db: Database, cron: Any
-) -> None:
+NEVER_FIRES = ["0 0 30 2 *", "0 0 31 4 *", "0 0 31 2,4,6 *"]
+
+
+def refused_on_create(alice: Any, wf: str, db: Database, cron: Any) -> dict[str, Any]:
+    """The 400 body of a create with ``cron``, checked to have stored nothing."""
     before = count(db, "SELECT count(*) FROM scheduled_tasks")
     res = alice.post(
         "/api/scheduler/tasks", json={"name": "x", "workflowId": wf, "cronExpression": cron}
     )
     assert res.status_code == 400
-    assert res.get_json() == {"success": False, "error": "Invalid cron expression"}
     assert count(db, "SELECT count(*) FROM scheduled_tasks") == before
+    return dict(res.get_json())
+
+
+@pytest.mark.parametrize("cron", ["0 9 * * * *", "every day", "0 25 * * *", 5, None])
+def test_a_bad_cron_is_400_with_the_exact_contract_body(
+    alice: Any, wf: str, db: Database, cron: Any
+) -> None:
+    body = refused_on_create(alice, wf, db, cron)
+    assert body == {"success": False, "error": "Invalid cron expression"}
+
+
+def never_fires(body: dict[str, Any]) -> bool:
+    return body["success"] is False and "cronExpression never fires" in body["error"]
+
+
+@pytest.mark.parametrize("cron", NEVER_FIRES)
+def test_a_cron_that_never_fires_is_400_naming_it_and_creates_nothing(
+    alice: Any, wf: str, db: Database, cron: str
+) -> None:
+    assert never_fires(refused_on_create(alice, wf, db, cron))
+
+
+@pytest.mark.parametrize("cron", NEVER_FIRES)
+def test_update_to_a_cron_that_never_fires_is_400_and_changes_nothing(
+    alice: Any, wf: str, cron: str
+) -> None:
+    task = new_task(alice, wf)
+    res = alice.put(f"/api/scheduler/{task['id']}", json={"cronExpression": cron, "name": "y"})
+    assert res.status_code == 400 and never_fires(res.get_json())
+    after = alice.get("/api/scheduler/tasks").get_json()
+    assert next(t for t in after if t["id"] == task["id"]) == task
 
 
 def test_an_unknown_time_zone_is_400_naming_the_field(alice: Any, wf: str) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from shared.treasury.movements import MAX_AMOUNT_MINOR
 from tests.conftest import UserClient
 from tests.treasury.stripe_payloads import (
     charge_refunded,
@@ -115,3 +116,16 @@ def test_bad_query_values_are_refused_naming_the_parameter(
 @pytest.mark.parametrize("path", ["/api/treasury/summary", "/api/treasury/ledger"])
 def test_revenue_needs_a_token(api: Any, path: str) -> None:
     assert api.get(path).status_code == 401
+
+
+def test_totals_of_the_largest_accepted_amounts_are_exact_integers(
+    webhook: Any, creator: UserClient
+) -> None:
+    for _ in range(3):
+        deliver(webhook, invoice_paid(MAX_AMOUNT_MINOR, user=creator.user))
+    deliver(webhook, payout_paid(MAX_AMOUNT_MINOR, user=creator.user))
+    res = creator.get("/api/treasury/summary")
+    assert res.status_code == 200
+    [usd] = res.get_json()["totals"]
+    expected = {"payments": 3 * MAX_AMOUNT_MINOR, "refunds": 0, "payouts": MAX_AMOUNT_MINOR}
+    assert usd["all_time"] == {**expected, "net": 3 * MAX_AMOUNT_MINOR}

@@ -10,6 +10,7 @@ import pytest
 
 from shared.db import Database
 from shared.treasury import service
+from shared.treasury.movements import MAX_AMOUNT_MINOR
 from tests.conftest import UserClient
 from tests.treasury.conftest import events_of, wait_for_lock_waiter
 from tests.treasury.stripe_payloads import charge_refunded, checkout_completed, deliver, new_id
@@ -132,6 +133,8 @@ def test_a_malformed_threshold_id_is_not_found(creator: UserClient) -> None:
         ({"amount": -5, "currency": "usd"}, "amount"),
         ({"amount": 10.5, "currency": "usd"}, "amount"),
         ({"amount": "1000", "currency": "usd"}, "amount"),
+        ({"amount": MAX_AMOUNT_MINOR + 1, "currency": "usd"}, "amount"),
+        ({"amount": 2**63, "currency": "usd"}, "amount"),
         ({"currency": "usd"}, "amount"),
         ({"amount": 100, "currency": "dollars"}, "currency"),
         ({"amount": 100, "currency": "u$d"}, "currency"),
@@ -172,3 +175,16 @@ def test_two_concurrent_payments_that_cross_together_are_announced_once(
     assert second["res"].get_json()["status"] == "recorded"
     [reached] = events_of(db, creator.user, "revenue.threshold_reached")
     assert reached["event_data"]["net_revenue_minor"] == 110_000
+
+
+def test_the_largest_threshold_is_crossed_by_the_largest_payments(
+    webhook: Any, db: Database, creator: UserClient
+) -> None:
+    set_threshold(creator, MAX_AMOUNT_MINOR)
+    for _ in range(2):
+        assert (
+            deliver(webhook, checkout_completed(MAX_AMOUNT_MINOR, user=creator.user)).status_code
+            == 200
+        )
+    [reached] = events_of(db, creator.user, "revenue.threshold_reached")
+    assert reached["event_data"]["net_revenue_minor"] == MAX_AMOUNT_MINOR

@@ -9,6 +9,7 @@ import pytest
 
 from shared.db import Database
 from shared.treasury import service
+from shared.treasury.movements import MAX_AMOUNT_MINOR
 from tests.treasury.conftest import (
     events_of,
     ledger_rows,
@@ -192,4 +193,27 @@ def test_an_amount_that_is_not_an_integer_is_recorded_invalid_not_rounded(
     res = deliver(webhook, evt)
     assert res.status_code == 200
     assert res.get_json()["status"] == "invalid"
+    assert ledger_rows(db, user) == []
+
+
+@pytest.mark.parametrize("amount", [MAX_AMOUNT_MINOR + 1, 2**63, 10**30])
+def test_an_amount_past_the_bound_is_recorded_invalid_and_writes_no_ledger_row(
+    webhook: Any, db: Database, user: str, amount: int
+) -> None:
+    evt = invoice_paid(100, user=user)
+    evt["data"]["object"]["amount_paid"] = amount
+    res = deliver(webhook, evt)
+    assert res.status_code == 200
+    assert res.get_json()["status"] == "invalid"
+    assert "amount_paid" in res.get_json()["detail"]
+    assert ledger_rows(db, user) == []
+
+
+@pytest.mark.parametrize("created", [10**12, 2**63])
+def test_a_creation_time_no_date_can_hold_is_recorded_invalid(
+    webhook: Any, db: Database, user: str, created: int
+) -> None:
+    res = deliver(webhook, invoice_paid(100, user=user, created=created))
+    assert res.status_code == 200
+    assert res.get_json()["status"] == "invalid" and "created" in res.get_json()["detail"]
     assert ledger_rows(db, user) == []

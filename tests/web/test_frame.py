@@ -35,6 +35,15 @@ def test_a_known_path_with_another_method_is_a_json_404(api: Any) -> None:
     assert "GET" in res.get_json()["error"]
 
 
+def test_without_cors_origins_a_preflight_is_an_unknown_route(api: Any) -> None:
+    headers = {"Origin": "https://nexus.example.com", "Access-Control-Request-Method": "GET"}
+    res = api.open("/api/workflows", method="OPTIONS", headers=headers)
+    assert res.status_code == 404
+    assert "no route OPTIONS" in res.get_json()["error"]
+    assert not [k for k, _ in res.headers.items() if k.lower().startswith("access-control-")]
+    assert "Vary" not in res.headers
+
+
 def test_the_path_without_the_api_prefix_reaches_the_same_route(api: Any) -> None:
     # Cloud Functions strips the function name from cloudfunctions.net URLs.
     assert api.get("/health").status_code == 200

@@ -1,0 +1,1 @@
+"""The deployed functions as Cloud Functions runs them."""
