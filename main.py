@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+import flask
 import functions_framework
 from werkzeug.exceptions import HTTPException
 
@@ -28,12 +29,22 @@ HANDLERS = {
     "treasury_webhook": "functions.treasury_webhook",
 }
 
+# entry point -> the function its module runs before functions-framework reads a request
+GUARDS = {"event_dispatch": "event_dispatch_guard"}
+
 # functions-framework executes this module once per app it creates, inside that app's
-# context: the framework's own routing errors answer JSON like the functions do.
+# context: the framework's own routing errors answer JSON like the functions do, and an
+# entry point's guard runs before the framework reads the body (the app is named after
+# its entry point; its module is the one the framework imports next anyway).
 functions_framework.errorhandler(HTTPException)(json_http_error)
 # JSON logs at LOG_LEVEL, each line of a request tagged with its id and trace
 bootstrap.start_function()
 request_logs.install()
+if flask.has_app_context() and flask.current_app.name in GUARDS:
+    _name = flask.current_app.name
+    flask.current_app.before_request(
+        getattr(importlib.import_module(HANDLERS[_name]), GUARDS[_name])
+    )
 
 __all__ = [
     "api",

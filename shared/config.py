@@ -172,6 +172,11 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(1024 * 1024, ge=1024, alias="MAX_BODY_BYTES")
     # browser origins that may call the api function (CORS); none: no CORS headers
     cors_allowed_origins: str = Field("", alias="CORS_ALLOWED_ORIGINS")
+    # JSON stored from outside (bodies, http step responses, agent outputs, event
+    # payloads): how deeply it may nest (well below where recursive readers fail) and
+    # how large it may be
+    json_max_depth: int = Field(64, ge=1, le=200, alias="JSON_MAX_DEPTH")
+    json_max_bytes: int = Field(1024 * 1024, ge=1024, alias="JSON_MAX_BYTES")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
 
     @field_validator("http_step_allowlist")

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from shared.db import Tx, get_database
 from shared.logs import get
+from shared.storable import scrub
 
 log = get(__name__)
 
 
 def _clean(text: str | None) -> str | None:
-    return text.replace("\x00", "\ufffd") if text is not None else None
+    return scrub(text) if text is not None else None
 
 
 def record_rejection(
@@ -37,5 +38,5 @@ def _insert(tx: Tx, source: str, reason: str, body: str | None, delivery_id: str
     tx.execute(
         "INSERT INTO rejected_deliveries (source, delivery_id, reason, body) "
         "VALUES (%s, %s, %s, %s)",
-        (source, _clean(delivery_id), reason.replace("\x00", "\ufffd")[:1000], _clean(body)),
+        (source, _clean(delivery_id), scrub(reason)[:1000], _clean(body)),
     )

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from shared import logs
+from shared import logs, storable
 from shared.config import get_settings
 from shared.db import Row, Tx, get_database
 from shared.errors import Retryable
@@ -67,6 +67,21 @@ def dispatch(envelope: Envelope, *, delivery_id: str | None = None) -> Outcome:
 
 def reject(reason: str, *, body: str | None, delivery_id: str | None) -> None:
     record_rejection(SOURCE, reason, body=body, delivery_id=delivery_id)
+
+
+def screen(raw: bytes, *, delivery_id: str | None) -> bool:
+    """Whether a delivery's body may be parsed at all; one nested past ``JSON_MAX_DEPTH``
+    (a CloudEvent nests a few levels) is recorded instead, before any recursive parser
+    meets it."""
+    bounds = storable.Bounds.of()
+    if storable.text_depth(raw.decode("utf-8", "replace")) <= bounds.max_depth:
+        return True
+    reject(
+        f"CloudEvent {storable.too_deep(bounds)}",
+        body=raw[:10_000].decode("utf-8", "replace"),
+        delivery_id=delivery_id,
+    )
+    return False
 
 
 def _claim(envelope: Envelope, delivery_id: str | None) -> Row | Status:

@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -23,9 +24,11 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
+from shared import storable
 from shared.events.outbox import EVENT_TYPE
 
 MAX_USER_ID = 200
@@ -51,9 +54,10 @@ class Envelope(BaseModel):
 
     @field_validator("user_id", "payload")
     @classmethod
-    def _storable(cls, value: Any) -> Any:
-        if has_nul(value):
-            raise ValueError("contains a NUL character, which PostgreSQL text cannot hold")
+    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
+        found = storable.problem(value, storable.Bounds.of(), name=str(info.field_name))
+        if found is not None:  # a ValueError, for pydantic to report it as this field's
+            raise ValueError(found.message)
         return value
 
     def wire(self) -> dict[str, Any]:
@@ -68,20 +72,26 @@ class Envelope(BaseModel):
         }
 
     def data(self) -> bytes:
-        return json.dumps(self.wire(), default=str, separators=(",", ":")).encode()
+        text = json.dumps(self.wire(), default=str, ensure_ascii=False, separators=(",", ":"))
+        return text.encode()
 
     def attributes(self) -> dict[str, str]:
         return {"eventType": self.event_type, "userId": self.user_id}
 
 
 def from_row(row: dict[str, Any]) -> Envelope:
-    """The envelope of a row of ``usage_events``."""
+    """The envelope of a row of ``usage_events``. ``event_data`` may be the column's
+    text, read within the bounds here: a row stored before they held may be too deep
+    for the driver to decode (``Unstorable``, or ``ValidationError`` for its contents)."""
+    payload = row["event_data"]
+    if isinstance(payload, str):
+        payload = storable.loads(payload, storable.Bounds.of(), what="event_data")
     return Envelope.model_validate(
         {
             "eventId": row["id"],
             "eventType": row["event_type"],
             "userId": row["user_id"],
-            "payload": row["event_data"] if isinstance(row["event_data"], dict) else {},
+            "payload": payload if isinstance(payload, dict) else {},
             "depth": row["depth"],
             "occurredAt": row["occurred_at"],
         }
@@ -96,10 +106,13 @@ def decode_delivery(data: Any) -> tuple[Envelope, str | None]:
     """The envelope inside an Eventarc ``messagePublished`` CloudEvent's data, and the
     Pub/Sub message id. Accepts either field spelling (``messageId``/``message_id``,
     ``publishTime``/``publish_time``)."""
+    bounds = storable.Bounds.of()
     if isinstance(data, bytes | str):
         try:
-            data = json.loads(data)
-        except (ValueError, UnicodeDecodeError):
+            data = storable.loads(data, bounds, what="CloudEvent data")
+        except storable.Unstorable as exc:
+            raise Unprocessable(exc.message, body=_text(data)) from None
+        except ValueError:
             raise Unprocessable("CloudEvent data is not JSON", body=_text(data)) from None
     message = data.get("message") if isinstance(data, dict) else None
     if not isinstance(message, dict):
@@ -109,10 +122,15 @@ def decode_delivery(data: Any) -> tuple[Envelope, str | None]:
     raw = message.get("data")
     if not isinstance(raw, str):
         raise Unprocessable("message has no data", body=_text(data), delivery_id=message_id)
+    # the envelope is one object around the payload, which may nest as deep as the bound
+    enveloped = replace(bounds, max_depth=bounds.max_depth + 1)
     try:
-        decoded = base64.b64decode(raw, validate=True)
-        body = json.loads(decoded)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        body = storable.loads(base64.b64decode(raw, validate=True), enveloped, what="message data")
+    except storable.Unstorable as exc:
+        deep = exc.problem == storable.too_deep(enveloped)
+        reason = f"payload {storable.too_deep(bounds)}" if deep else exc.message
+        raise Unprocessable(reason, body=raw, delivery_id=message_id) from None
+    except (binascii.Error, ValueError):
         raise Unprocessable(
             "message data is not base64-encoded JSON", body=raw, delivery_id=message_id
         ) from None
@@ -125,28 +143,22 @@ def decode_delivery(data: Any) -> tuple[Envelope, str | None]:
     try:
         return Envelope.model_validate(body), message_id
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'envelope'}: {e['msg']}"
-            for e in exc.errors()[:5]
-        )
         raise Unprocessable(
-            f"invalid envelope: {problems}", body=_text(body), delivery_id=message_id
+            f"invalid envelope: {problems(exc)}", body=_text(body), delivery_id=message_id
         ) from None
 
 
-def has_nul(value: Any) -> bool:
-    """Whether a JSON value holds U+0000 anywhere: PostgreSQL text and jsonb refuse it."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_nul(v) for v in value)
-    return False
+def problems(exc: ValidationError) -> str:
+    """The first few problems of an envelope that does not validate, one line."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'envelope'}: {e['msg']}" for e in exc.errors()[:5]
+    )
 
 
 def _text(value: Any, limit: int = 10_000) -> str:
+    """What arrived, as text to keep with the rejection: only its first ``limit``
+    characters, so a delivery refused for its size is not stored whole."""
     text = value.decode(errors="replace") if isinstance(value, bytes) else value
-    if not isinstance(text, str):
+    if not isinstance(text, str):  # parsed within the bounds (the body's, or the envelope's)
         text = json.dumps(text, default=str)
-    return text[:limit].replace("\x00", "\ufffd")
+    return storable.scrub(text[:limit])

@@ -2,16 +2,23 @@
 
 ``record`` writes the event to ``usage_events`` (the event log, which is also the
 outbox of events not yet published). Publishing happens after commit, so a crash
-between commit and publish loses nothing: unpublished rows are relayed later."""
+between commit and publish loses nothing: unpublished rows are relayed later.
+
+A payload is recorded only if it can be delivered: within ``JSON_MAX_DEPTH``, storable
+(``shared.storable``), and small enough that its CloudEvent (the envelope in base64
+inside Eventarc's JSON) fits event-dispatch's ``MAX_BODY_BYTES``. Anything else is
+refused with ``Unstorable`` before it is written, so the relay never meets it."""
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
+from shared import storable
+from shared.config import get_settings
 from shared.db import Tx
 from shared.errors import Invalid
 
@@ -29,6 +36,10 @@ SYSTEM_EVENTS = (
     "soul.updated",
 )
 
+# what a CloudEvent carries beside the payload: the envelope's other fields, and the
+# Pub/Sub message and CloudEvent attributes around it (eventType and userId twice)
+DELIVERY_OVERHEAD = 2048
+
 # Called after commit with the ids recorded in that transaction; the publisher
 # installs itself here when the event bus is wired (see shared.events.publish).
 after_commit_hooks: list[Callable[[list[str]], None]] = []
@@ -40,6 +51,15 @@ def check_type(event_type: str) -> str:
     return event_type
 
 
+def payload_bounds() -> storable.Bounds:
+    """The bounds of a payload: ``JSON_MAX_*``, and no larger than fits, in base64,
+    in a CloudEvent of ``MAX_BODY_BYTES``."""
+    settings = get_settings()
+    bounds = storable.Bounds.of(settings)
+    deliverable = max(0, settings.max_body_bytes * 3 // 4 - DELIVERY_OVERHEAD)
+    return replace(bounds, max_bytes=min(bounds.max_bytes, deliverable))
+
+
 def record(
     tx: Tx,
     user_id: str,
@@ -49,14 +69,16 @@ def record(
     depth: int = 0,
     event_id: str | None = None,
 ) -> str:
-    """Write one event to the outbox inside ``tx`` and return its id. A caller that may
-    run again for the same effect (a resumed workflow step) passes a stable
-    ``event_id``: recording it a second time records nothing and returns the same id."""
+    """Write one event to the outbox inside ``tx`` and return its id; ``Unstorable``
+    (422, 413 for size) naming the part of the payload that cannot be delivered. A
+    caller that may run again for the same effect (a resumed workflow step) passes a
+    stable ``event_id``: recording it a second time records nothing and returns it."""
     event_id = event_id or str(uuid.uuid4())
+    data = storable.dumps(payload or {}, payload_bounds(), name="payload")
     inserted = tx.execute(
         "INSERT INTO usage_events (id, user_id, event_type, event_data, depth) "
         "VALUES (%s, %s, %s, %s::jsonb, %s) ON CONFLICT (id) DO NOTHING",
-        (event_id, user_id, check_type(event_type), json.dumps(payload or {}, default=str), depth),
+        (event_id, user_id, check_type(event_type), data, depth),
     )
     if not inserted:
         return event_id

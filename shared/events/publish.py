@@ -6,31 +6,41 @@ outage between commit and publish loses nothing.
 
 Rows are claimed with ``FOR UPDATE SKIP LOCKED`` while they are published, so the
 commit hook and any number of relays never publish the same row twice at once.
-Delivery is still at least once (Pub/Sub may redeliver); dispatch dedupes by event id."""
+Delivery is still at least once (Pub/Sub may redeliver); dispatch dedupes by event id.
+
+One bad row never stops the others: the payload is read as text and decoded within
+the JSON bounds here, row by row, and a row whose envelope cannot be built (stored
+before the bounds held) is set aside with ``publish_error`` and never claimed again,
+while the rest of its batch is published."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from shared import logs
-from shared.db import Tx, get_database
+from shared.db import Row, Tx, get_database
 from shared.errors import AppError
 from shared.events import outbox
 from shared.events.bus import get_bus
-from shared.events.envelope import from_row
+from shared.events.envelope import Envelope, from_row, problems
+from shared.storable import scrub
 
 log = logs.get(__name__)
 
 RELAY_BATCH = 100
 
-_COLUMNS = "id, user_id, event_type, event_data, depth, occurred_at"
+# the payload as text: the driver's own decoding of jsonb has no depth bound
+_COLUMNS = "id, user_id, event_type, event_data::text AS event_data, depth, occurred_at"
 
 
 @dataclass
 class Published:
     published: int = 0
-    failed: int = 0
+    failed: int = 0  # left for the relay to try again
+    set_aside: int = 0  # can never be published
 
 
 def wire() -> None:
@@ -55,7 +65,8 @@ def publish_events(event_ids: Sequence[str]) -> Published:
         return Published()
     return _publish_claimed(
         f"SELECT {_COLUMNS} FROM usage_events WHERE id = ANY(%s::uuid[]) "
-        "AND published_at IS NULL ORDER BY created_at FOR UPDATE SKIP LOCKED",
+        "AND published_at IS NULL AND publish_error IS NULL ORDER BY created_at "
+        "FOR UPDATE SKIP LOCKED",
         (list(event_ids),),
     )
 
@@ -66,7 +77,8 @@ def relay(limit: int = RELAY_BATCH) -> Published:
         return Published()
     return _publish_claimed(
         f"SELECT {_COLUMNS} FROM usage_events WHERE published_at IS NULL "
-        "ORDER BY publish_attempts, created_at LIMIT %s FOR UPDATE SKIP LOCKED",
+        "AND publish_error IS NULL ORDER BY publish_attempts, created_at LIMIT %s "
+        "FOR UPDATE SKIP LOCKED",
         (limit,),
     )
 
@@ -78,7 +90,7 @@ def relay_pending(max_batches: int = 10) -> int:
     for _ in range(max_batches):
         result = relay()
         total += result.published
-        if result.failed or result.published < RELAY_BATCH:
+        if result.failed or result.published + result.set_aside < RELAY_BATCH:
             break
     if total:
         log.info("relayed unpublished events", extra={"published": total})
@@ -92,20 +104,52 @@ def _publish_claimed(sql: str, params: tuple[object, ...]) -> Published:
         rows = tx.all(sql, params)
         if not rows:
             return Published()
-        envelopes = [from_row(row) for row in rows]
+        ready, unpublishable = _envelopes(rows)
         try:
-            results = bus.publish(envelopes)
+            results = bus.publish([envelope for _, envelope in ready])
         except Exception as exc:  # the bus itself is unusable (settings, client): all failed
-            results = [exc] * len(envelopes)
-        ok = [str(r["id"]) for r, err in zip(rows, results, strict=True) if err is None]
-        failed = [(str(r["id"]), e) for r, e in zip(rows, results, strict=True) if e is not None]
+            results = [exc] * len(ready)
+        ok = [event_id for (event_id, _), err in zip(ready, results, strict=True) if err is None]
+        failed = [(i, e) for (i, _), e in zip(ready, results, strict=True) if e is not None]
         _mark(tx, ok, failed)
+        _set_aside(tx, unpublishable)
     for event_id, error in failed:
         log.warning(
             "event publish failed; left for the relay",
             extra={"eventId": event_id, "error": f"{type(error).__name__}: {error}"},
         )
-    return Published(len(ok), len(failed))
+    return Published(len(ok), len(failed), len(unpublishable))
+
+
+def _envelopes(rows: list[Row]) -> tuple[list[tuple[str, Envelope]], list[tuple[str, str]]]:
+    """The envelope of each row, and why not for each row that has none."""
+    ready: list[tuple[str, Envelope]] = []
+    unpublishable: list[tuple[str, str]] = []
+    for row in rows:
+        event_id = str(row["id"])
+        try:
+            ready.append((event_id, from_row(row)))
+        except ValidationError as exc:
+            unpublishable.append((event_id, f"invalid envelope: {problems(exc)}"))
+        except AppError as exc:  # Unstorable: past the JSON bounds
+            unpublishable.append((event_id, exc.message))
+        except Exception as exc:  # a bug, but still this row's alone
+            log.exception("event could not be read for publishing", extra={"eventId": event_id})
+            unpublishable.append((event_id, f"unreadable: {type(exc).__name__}"))
+    return ready, unpublishable
+
+
+def _set_aside(tx: Tx, unpublishable: list[tuple[str, str]]) -> None:
+    for event_id, reason in unpublishable:
+        log.warning(
+            "event can never be published; set aside",
+            extra={"eventId": event_id, "error": reason},
+        )
+        tx.execute(
+            "UPDATE usage_events SET publish_error = %s, publish_attempts = publish_attempts + 1 "
+            "WHERE id = %s",
+            (scrub(reason)[:1000], event_id),
+        )
 
 
 def _mark(tx: Tx, ok: list[str], failed: list[tuple[str, BaseException]]) -> None:

@@ -11,9 +11,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 from pydantic.json_schema import SkipJsonSchema
 
-from shared.errors import Invalid
 from shared.events import log, outbox, triggers
-from shared.events.envelope import has_nul
 from shared.events.handlers import check_publishable
 from shared.ids import object_id
 from shared.web.router import Ctx, Router
@@ -61,6 +59,9 @@ class EventRow(BaseModel):
     occurred_at: datetime
     published_at: datetime | None
     publish_attempts: int
+    publish_error: str | None = Field(
+        None, description="why the event can never be published (it was set aside)"
+    )
     dispatch_status: log.DispatchStatus
     dispatched_at: datetime | None
     triggered: list[dict[str, Any]]
@@ -185,8 +186,6 @@ def delete_trigger(ctx: Ctx) -> dict[str, Any]:
 )
 def publish_event(ctx: Ctx) -> dict[str, Any]:
     body: EventBody = ctx.body
-    if has_nul(body.payload):
-        raise Invalid("payload: contains a NUL character (\\u0000), which cannot be stored")
     event_id = log.emit(ctx.user_id, check_publishable(body.event_type), body.payload)
     return {"success": True, "eventId": event_id}
 

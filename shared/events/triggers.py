@@ -11,12 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared import conditions, logs
+from shared import conditions, logs, storable
 from shared.config import get_settings
 from shared.db import Row, get_database
 from shared.db.quota import check_quota
-from shared.errors import AppError, BadRequest, NotFound, Retryable
-from shared.events.envelope import has_nul
+from shared.errors import AppError, NotFound, Retryable
 from shared.events.handlers import handler_for
 from shared.events.outbox import check_type
 
@@ -37,8 +36,9 @@ def create(
 ) -> Row:
     check_type(event_type)
     conditions.validate(when)
-    if has_nul(when) or has_nul(name):
-        raise BadRequest("conditions and name must not contain NUL characters (\\u0000)")
+    bounds = storable.Bounds.of()
+    storable.check(when, bounds, name="conditions")
+    storable.check(name, bounds, name="name")
     with get_database().transaction() as tx:
         limit = get_settings().max_triggers_per_user
         check_quota(tx, "event_triggers", user_id, limit, "event triggers")

@@ -1,6 +1,7 @@
 """Reading a request's JSON body: the size limit (413), JSON as JSON Schema reads it
-(400 when it is not JSON), strict validation against the route's model (422 naming
-the field), and no NUL character in anything that will be stored (422)."""
+(400 when it is not JSON or nests past ``JSON_MAX_DEPTH``), strict validation against
+the route's model (422 naming the field), and nothing in what will be stored that
+PostgreSQL cannot hold (422, see ``shared.storable``)."""
 
 from __future__ import annotations
 
@@ -10,20 +11,29 @@ from typing import Any
 
 from flask import Request
 from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from shared.config import get_settings
 from shared.errors import BadRequest, Invalid, TooLarge
+from shared.storable import Bounds, check
+from shared.storable import loads as bounded_loads
+
+# what JSON counts as white space (RFC 8259); bytes.strip() would also take \f and \v
+JSON_WHITESPACE = b" \t\r\n"
 
 
 def read_raw(request: Request) -> bytes:
-    """The request's body as bytes, read with the size limit: 413 past it."""
+    """The request's body as bytes, read with the size limit: 413 past it. Werkzeug
+    enforces the limit while reading, so no more than that is ever held; the bytes are
+    kept on the request, for whatever reads it next."""
     limit = get_settings().max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         raise TooLarge(f"request body larger than {limit} bytes")
-    raw: bytes = request.stream.read(limit + 1)
-    if len(raw) > limit:
-        raise TooLarge(f"request body larger than {limit} bytes")
-    return raw
+    request.max_content_length = limit
+    try:
+        return request.get_data()
+    except RequestEntityTooLarge:
+        raise TooLarge(f"request body larger than {limit} bytes") from None
 
 
 def _json_number(text: str) -> float | int:
@@ -35,17 +45,17 @@ def _json_number(text: str) -> float | int:
 
 def loads(raw: bytes) -> Any:
     """Parse a request's JSON as JSON Schema reads it (5.0 is an integer); 400 when it
-    is not JSON. NaN and Infinity are read as numbers, so that the field they are in is
-    named when they are refused (see ``refuse_unstorable``)."""
+    is not JSON or nests too deep. NaN and Infinity are read as numbers, so that the
+    field they are in is named when they are refused (see ``refuse_unstorable``)."""
     try:
-        return json.loads(raw, parse_float=_json_number)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        return bounded_loads(raw, Bounds.of(), what="request body", parse_float=_json_number)
+    except (ValueError, UnicodeDecodeError):
         raise BadRequest("request body is not valid JSON") from None
 
 
 def parse_json(raw: bytes) -> Any:
-    """``None`` for an empty body; 400 when it is not JSON."""
-    return loads(raw) if raw.strip() else None
+    """``None`` for an empty body (nothing but JSON white space); 400 when it is not JSON."""
+    return loads(raw) if raw.strip(JSON_WHITESPACE) else None
 
 
 def read_json(request: Request, *, storable: bool = True) -> Any:
@@ -58,35 +68,9 @@ def read_json(request: Request, *, storable: bool = True) -> Any:
 
 
 def refuse_unstorable(value: Any) -> None:
-    """PostgreSQL's text and jsonb hold neither U+0000 nor NaN and Infinity: refuse them
-    up front (422 naming where) instead of failing when the value is written."""
-    where = unstorable_at(value, "")
-    if where is not None:
-        raise Invalid(
-            f"{where[0] or 'body'}: {where[1]}, which cannot be stored",
-        )
-
-
-def unstorable_at(value: Any, where: str) -> tuple[str, str] | None:
-    """Where the first unstorable value is (a dotted path) and what it is; ``None``
-    when there is none."""
-    if isinstance(value, str):
-        return (where, "contains a NUL character (\\u0000)") if "\x00" in value else None
-    if isinstance(value, float) and not math.isfinite(value):
-        return where, "is not a finite number"
-    items: Any = ()
-    if isinstance(value, dict):
-        for key in value:
-            if "\x00" in key:
-                return f"{where}.{key!r}".lstrip("."), "contains a NUL character (\\u0000)"
-        items = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    for key, item in items:
-        found = unstorable_at(item, f"{where}.{key}".lstrip("."))
-        if found is not None:
-            return found
-    return None
+    """Refuse up front (422 naming where, 413 past ``JSON_MAX_BYTES``) what could not be
+    stored, instead of failing when the value is written."""
+    check(value, Bounds.of(), name="body")
 
 
 def validation_message(exc: ValidationError) -> str:
@@ -100,14 +84,15 @@ def validation_message(exc: ValidationError) -> str:
 def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
     """The body validated by ``model``; an empty body is ``{}``. Validation is strict,
     as the document reads: ``"5"`` is not a number and ``false`` is not 0 (5.0 is 5).
-    Keys the model ignores may hold anything; what it keeps must be storable."""
-    raw = read_raw(request)
-    data = loads(raw) if raw.strip() else {}
+    The whole body must be storable, checked first: the model reads a copy of it as
+    JSON text, where a lone surrogate would only be "Invalid JSON" at some column."""
+    data = parse_json(read_raw(request))
+    if data is None:
+        data = {}
     if not isinstance(data, dict):
         raise BadRequest("request body must be a JSON object")
+    refuse_unstorable(data)
     try:
-        body = model.model_validate_json(json.dumps(data), strict=True)
+        return model.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as exc:
         raise Invalid(validation_message(exc)) from None
-    refuse_unstorable(body.model_dump(by_alias=True))
-    return body

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from shared import storable
 from shared.agents.base import AgentResult, AgentTask
 from shared.agents.registry import get_agent
 from shared.db import Tx, get_database
@@ -47,11 +48,13 @@ def run_agent_step(
     if memory.soul is not None:
         task_payload.setdefault("soul", _soul(memory.soul))
     try:
-        result = agent.execute(AgentTask(user_id, action, task_payload, context))
+        answer = agent.execute(AgentTask(user_id, action, task_payload, context))
     except Exception as exc:  # a third-party agent that breaks its contract
         log.exception("agent %s raised on %s", agent_id, action)
-        result = AgentResult(False, {}, error=f"agent {agent_id} failed: {type(exc).__name__}")
-    result = evolve_agent_result(user_id, agent_id, action, payload, result, depth=depth + 1)
+        answer = AgentResult(False, {}, error=f"agent {agent_id} failed: {type(exc).__name__}")
+    result = _storable(agent_id, answer)  # before the Evolver stores its content
+    evolved = evolve_agent_result(user_id, agent_id, action, payload, result, depth=depth + 1)
+    result = _storable(agent_id, evolved)
     with get_database().transaction() as tx:
         _remember(
             tx,
@@ -86,6 +89,20 @@ def run_agent_step(
                 depth=depth + 1,
             )
     return result
+
+
+def _storable(agent_id: str, result: AgentResult) -> AgentResult:
+    """The result, or a failure saying why it cannot be kept: its output and error go
+    into the run's record, the interaction's memory and the events it causes, and a
+    model's answer may hold what PostgreSQL cannot store or nest without bound."""
+    found = storable.problem(
+        {"output": result.output, "error": result.error}, storable.Bounds.of(), name="answer"
+    )
+    if found is None:
+        return result
+    log.warning("agent %s answered what cannot be stored: %s", agent_id, found.message)
+    error = f"agent {agent_id} answered what cannot be stored: {found.message}"
+    return AgentResult(False, {}, error=error, usage=result.usage)
 
 
 def _query(action: str, payload: dict[str, Any]) -> str:

@@ -7,10 +7,12 @@ private, shared, multicast, reserved and unspecified addresses are refused unles
 ``HTTP_STEP_ALLOWLIST`` names the host (or address), optionally with a port. The
 connection then goes to the address that was checked, not to a second lookup, so a
 DNS answer that changes in between cannot slip past. Calls have a total deadline and
-a response-size limit; a 4xx or 5xx answer fails the step with the answer recorded."""
+a response-size limit; a 4xx or 5xx answer fails the step with the answer recorded,
+and so does a body the run could not store (``shared.storable``)."""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import socket
@@ -23,7 +25,9 @@ import urllib3
 from urllib3.exceptions import HTTPError
 from urllib3.exceptions import TimeoutError as CallTimedOut
 
+from shared import storable
 from shared.config import Settings
+from shared.storable import Bounds
 from shared.workflows.errors import StepFailed
 
 MAX_REDIRECTS = 3
@@ -170,7 +174,7 @@ def call(
         result = {
             "status": response.status,
             "headers": {"content-type": response.headers.get("Content-Type", "")},
-            "body": _decode(raw, response.headers.get("Content-Type", "")),
+            "body": _decode(raw, response.headers.get("Content-Type", ""), Bounds.of(settings)),
         }
         if response.status >= 400:
             raise StepFailed(f"{target.host} answered HTTP {response.status}", output=result)
@@ -246,11 +250,17 @@ def _read(response: urllib3.BaseHTTPResponse, limit: int, deadline: float) -> by
         chunks.append(chunk)
 
 
-def _decode(raw: bytes, content_type: str) -> Any:
+def _decode(raw: bytes, content_type: str, bounds: Bounds) -> Any:
+    """The body as the run will store it: parsed JSON for a JSON type (text when it
+    does not parse). A body past the JSON bounds, or holding what PostgreSQL cannot
+    store, fails the step: the run's record could not keep it."""
     text = raw.decode("utf-8", "replace")
-    if "json" in content_type.lower():
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
-    return text
+    try:
+        body: Any = text
+        if "json" in content_type.lower():
+            with contextlib.suppress(ValueError):
+                body = storable.loads(text, bounds, what="response body")
+        storable.check(body, bounds, name="response body")
+    except storable.Unstorable as exc:
+        raise StepFailed(exc.message) from None
+    return body

@@ -15,6 +15,7 @@ from shared import conditions
 from shared.config import get_settings
 from shared.db import get_database
 from shared.events import outbox
+from shared.storable import Unstorable
 from shared.workflows.agent_step import run_agent_step
 from shared.workflows.definition import AgentStep, ConditionStep, EmitStep, HttpStep
 from shared.workflows.errors import StepFailed
@@ -97,15 +98,18 @@ def _emit(step: EmitStep, scope: dict[str, Any], ctx: RunContext, record: dict[s
         payload = {}
     if not isinstance(payload, dict):
         raise StepFailed("payload did not render to an object")
-    with get_database().transaction() as tx:
-        event_id = outbox.record(
-            tx,
-            ctx.user_id,
-            step.config.event_type,
-            payload,
-            depth=ctx.depth + 1,
-            event_id=str(uuid.uuid5(_EMITTED, ctx.effect_key(step.id))),
-        )
+    try:
+        with get_database().transaction() as tx:
+            event_id = outbox.record(
+                tx,
+                ctx.user_id,
+                step.config.event_type,
+                payload,
+                depth=ctx.depth + 1,
+                event_id=str(uuid.uuid5(_EMITTED, ctx.effect_key(step.id))),
+            )
+    except Unstorable as exc:  # an event no one could deliver: the step fails, saying why
+        raise StepFailed(exc.message) from None
     return {"eventId": event_id, "eventType": step.config.event_type}
 
 

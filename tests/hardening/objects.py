@@ -5,9 +5,12 @@ route whose path names an object is exercised with a real id, not only with nois
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from shared.web.app import api_app
+from shared.web.router import Route
 from tests.conftest import UserClient
 
 PARAM = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_]+)>")
@@ -160,3 +163,21 @@ def fill(path: str, values: dict[str, str]) -> str:
 
 def params_of(path: str) -> list[str]:
     return PARAM.findall(path)
+
+
+def body_routes() -> list[Route]:
+    """The routes of the route table that declare a body."""
+    return [r for r in api_app().routes if r.body is not None]
+
+
+def any_url(route: Route) -> str:
+    """The route's path with made-up ids (a real agent id) in its parameters."""
+    values = {
+        name: (AGENT if "agent" in name.lower() else str(uuid.uuid4()))
+        for name in params_of(route.path)
+    }
+    return fill(route.path, values)
+
+
+def label(route: Route) -> str:
+    return f"{route.method} {route.path}"

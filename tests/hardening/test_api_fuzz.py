@@ -24,7 +24,7 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
 
 from shared.config import Settings
-from shared.web.body import unstorable_at
+from shared.storable import Bounds, Unstorable, problem
 from tests.conftest import MAIN, UserClient, auth
 from tests.hardening.objects import Objects, path_values, seed
 
@@ -89,6 +89,11 @@ CASES = [
     for mode in MAX_EXAMPLES
     if mode is GenerationMode.POSITIVE or _negatable(op)
 ]
+
+
+def unstorable_at(value: Any, where: str) -> Unstorable | None:
+    """What in a body the frame refuses as unstorable (NUL, a lone surrogate, NaN)."""
+    return problem(value, Bounds.of(), name=where or "body")
 
 
 @pytest.mark.parametrize(("operation", "mode"), CASES)

@@ -19,7 +19,8 @@ from shared.web import ratelimit
 from shared.web.app import api_app
 from shared.web.router import Route
 from tests.conftest import UserClient, auth, test_settings
-from tests.hardening.objects import fill, params_of
+from tests.hardening.objects import any_url, body_routes
+from tests.hardening.objects import label as _label
 from tests.support.fake_gemini import example
 
 MAX_BODY = 64 * 1024
@@ -47,24 +48,8 @@ FILLERS = {"cronExpression": "0 9 * * *"}
 CONTRACT_MESSAGES = {"cronExpression": "Invalid cron expression"}
 
 
-def body_routes() -> list[Route]:
-    return [r for r in api_app().routes if r.body is not None]
-
-
-def _url(route: Route) -> str:
-    values = {
-        name: ("scribe_01" if "agent" in name.lower() else str(uuid.uuid4()))
-        for name in params_of(route.path)
-    }
-    return fill(route.path, values)
-
-
 def _open(client: Any, route: Route, user: str = "limits", **kwargs: Any) -> Any:
-    return client.open(_url(route), method=route.method, headers=auth(user), **kwargs)
-
-
-def _label(route: Route) -> str:
-    return f"{route.method} {route.path}"
+    return client.open(any_url(route), method=route.method, headers=auth(user), **kwargs)
 
 
 @pytest.mark.parametrize("route", body_routes(), ids=_label)

@@ -1,5 +1,6 @@
 """A real local HTTP server for the http step: it records what it receives and
-answers per path (echo, large body, redirects, an error, a held answer)."""
+answers per path (echo, large body, redirects, an error, a held answer, or a body a
+test serves)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,15 @@ class Endpoint:
     port: int
     received: list[dict[str, Any]] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
+    served: dict[str, tuple[bytes, str]] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
+
+    def serve(self, path: str, body: bytes, content_type: str = "application/json") -> str:
+        """Answer ``path`` with this body from now on; returns its URL."""
+        self.served[path] = (body, content_type)
+        return self.url(path)
 
 
 def _handler(endpoint: Endpoint) -> type[BaseHTTPRequestHandler]:
@@ -42,7 +49,9 @@ def _handler(endpoint: Endpoint) -> type[BaseHTTPRequestHandler]:
                 "body": raw.decode(),
             }
             endpoint.received.append(seen)
-            if parts.path == "/big":
+            if parts.path in endpoint.served:
+                self._send(200, *endpoint.served[parts.path])
+            elif parts.path == "/big":
                 self._send(200, b"x" * int(query.get("size", "4096")), "text/plain")
             elif parts.path == "/redirect":
                 self.send_response(int(query.get("code", "302")))
