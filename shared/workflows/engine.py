@@ -126,6 +126,15 @@ def resume(run_id: str) -> Row | None:
     return _execute(taken, owner)
 
 
+def retry(user_id: str, run_id: str) -> Row:
+    """Continue a failed run from its failed step (a new attempt of the same run): the
+    steps that succeeded keep their outputs and are not executed again."""
+    owner = _owner()
+    reopened = runs.reopen(user_id, run_id, owner)
+    log.info("workflow run %s retried from its failed step", reopened["id"])
+    return _execute(reopened, owner)
+
+
 def resume_expired(limit: int = 50) -> int:
     """The per-minute job's duty: finish the runs whose executor died. One run that
     cannot be finished does not keep the others waiting."""
@@ -188,11 +197,11 @@ def _run(
             and index >= len(committed)
             and not runs.save_steps(ctx.run_id, ctx.owner, results)
         ):
-            return _lost(ctx)
+            return _lost(ctx, stored, results)
     status = "failed" if error else "succeeded"
     finished = runs.finish(ctx.run_id, ctx.owner, status, results, error)
     if finished is None:
-        return _lost(ctx)
+        return _lost(ctx, stored, results)
     log.info("workflow run %s %s", ctx.run_id, status, extra={"workflowId": ctx.workflow_id})
     return finished
 
@@ -210,9 +219,23 @@ def _attempt(
         raise
 
 
-def _lost(ctx: steps.RunContext) -> Row:
-    """Another executor took the run over (this one stalled past its lease): it goes on
-    from the last checkpoint; this one stops and answers with the run as it stands."""
+def _lost(
+    ctx: steps.RunContext, stored: list[dict[str, Any]], results: list[dict[str, Any]]
+) -> Row:
+    """The lease is gone. The run was cancelled: this executor records the step it
+    finished and the rest as skipped. Or another executor took it over (this one
+    stalled past its lease): that one goes on from the last checkpoint. Either way this
+    one stops and answers with the run as it stands."""
+    rest = [
+        {"id": str(raw.get("id") or f"#{i + 1}"), "type": raw.get("type"), "status": "skipped"}
+        | {"reason": "run cancelled"}
+        for i, raw in enumerate(stored)
+        if i >= len(results)
+    ]
+    cancelled = runs.record_cancelled(ctx.run_id, results + rest)
+    if cancelled is not None:
+        log.info("workflow run %s cancelled after step %d", ctx.run_id, len(results))
+        return cancelled
     log.info("workflow run %s: lease taken over, this executor stops", ctx.run_id)
     return runs.get(ctx.user_id, ctx.run_id)
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import Any
+from typing import Any, Literal, get_args
 
+from shared import keyset
 from shared.db import Row, get_database
 from shared.errors import Conflict, NotFound
 from shared.workflows.store import parse_id
@@ -29,6 +30,8 @@ COLUMNS = (
     "error, idempotency_key, started_at, finished_at"
 )
 TRIGGER_TYPES = ("manual", "scheduled", "event", "webhook")
+RunStatus = Literal["running", "succeeded", "failed", "skipped", "cancelled"]
+STATUSES: tuple[str, ...] = get_args(RunStatus)
 RECENT = 20
 # what an executor needs to resume a run, beyond what the API shows
 RESUME_COLUMNS = f"{COLUMNS}, definition, depth, executions"
@@ -182,6 +185,88 @@ def get(user_id: str, run_id: str) -> Row:
     if row is None:
         raise NotFound("run not found")
     return row
+
+
+def cancel(user_id: str, run_id: str) -> Row:
+    """Stop a running run: it is ``cancelled`` at once, and its executor, whose lease
+    this ends, stops after the step in flight (recording it). 409 for a run that is no
+    longer running."""
+    run_id = parse_id(run_id, "run")
+    with get_database().transaction() as tx:
+        row = tx.one(
+            "UPDATE workflow_runs SET status = 'cancelled', error = 'cancelled', "
+            "finished_at = now(), lease_owner = NULL, lease_until = NULL "
+            f"WHERE id = %s AND user_id = %s AND status = 'running' RETURNING {COLUMNS}",
+            (run_id, user_id),
+        )
+        if row is not None:
+            return row
+        status = tx.scalar(
+            "SELECT status FROM workflow_runs WHERE id = %s AND user_id = %s", (run_id, user_id)
+        )
+    if status is None:
+        raise NotFound("run not found")
+    raise Conflict(f"run is {status}: only a running run can be cancelled")
+
+
+def record_cancelled(run_id: str, step_results: list[dict[str, Any]]) -> Row | None:
+    """The results of a cancelled run's last executor, once it stopped."""
+    with get_database().transaction() as tx:
+        return tx.one(
+            "UPDATE workflow_runs SET step_results = %s::jsonb WHERE id = %s "
+            f"AND status = 'cancelled' RETURNING {COLUMNS}",
+            (json.dumps(step_results, default=str), run_id),
+        )
+
+
+def reopen(user_id: str, run_id: str, owner: str) -> Row:
+    """A failed run made to continue from its failed step, leased to ``owner``: the
+    results before that step are kept, the rest dropped. 409 unless it failed."""
+    run_id = parse_id(run_id, "run")
+    with get_database().transaction() as tx:
+        run = tx.one(
+            "SELECT status, step_results FROM workflow_runs WHERE id = %s AND user_id = %s "
+            "FOR UPDATE",
+            (run_id, user_id),
+        )
+        if run is None:
+            raise NotFound("run not found")
+        if run["status"] != "failed":
+            raise Conflict(f"run is {run['status']}: only a failed run can be retried")
+        kept = []
+        for result in run["step_results"] or []:
+            if result.get("status") != "succeeded":
+                break
+            kept.append(result)
+        row = tx.one(
+            "UPDATE workflow_runs SET status = 'running', error = NULL, finished_at = NULL, "
+            f"step_results = %s::jsonb, lease_owner = %s, lease_until = {_LEASE}, "
+            f"executions = executions + 1 WHERE id = %s RETURNING {RESUME_COLUMNS}",
+            (json.dumps(kept, default=str), owner, lease_seconds(), run_id),
+        )
+    assert row is not None
+    return row
+
+
+def page(
+    user_id: str,
+    workflow_id: str,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    status: str | None = None,
+) -> dict[str, Any]:
+    """A workflow's runs, newest first, ``next_cursor`` continuing after the last."""
+    with get_database().transaction() as tx:
+        rows, next_cursor = keyset.page(
+            tx,
+            f"SELECT {COLUMNS} FROM workflow_runs",
+            {"workflow_id": workflow_id, "user_id": user_id, "status": status or None},
+            at="started_at",
+            limit=limit,
+            cursor=cursor,
+        )
+    return {"runs": rows, "next_cursor": next_cursor}
 
 
 def recent(user_id: str, workflow_id: str, limit: int = RECENT) -> list[Row]:
