@@ -154,8 +154,11 @@ class Settings(BaseModel):
         60, ge=1, le=1_000_000, alias="RATE_LIMIT_MODEL_PER_MINUTE"
     )
 
-    # a run still "running" after this long was abandoned by its process
-    workflow_run_stale_seconds: int = Field(3600, ge=60, alias="WORKFLOW_RUN_STALE_SECONDS")
+    # how long a run's executor holds it between renewals; past it, the run is resumed
+    # elsewhere (default: the longest function timeout, 540 s, plus a margin)
+    workflow_run_lease_seconds: int = Field(
+        600, ge=5, le=24 * 3600, alias="WORKFLOW_RUN_LEASE_SECONDS"
+    )
 
     # per-user caps on created objects (409 past them)
     max_workflows_per_user: int = Field(500, ge=1, alias="MAX_WORKFLOWS_PER_USER")

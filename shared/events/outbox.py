@@ -61,17 +61,27 @@ def payload_bounds() -> storable.Bounds:
 
 
 def record(
-    tx: Tx, user_id: str, event_type: str, payload: dict[str, Any] | None = None, *, depth: int = 0
+    tx: Tx,
+    user_id: str,
+    event_type: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    depth: int = 0,
+    event_id: str | None = None,
 ) -> str:
     """Write one event to the outbox inside ``tx`` and return its id; ``Unstorable``
-    (422, 413 for size) naming the part of the payload that cannot be delivered."""
-    event_id = str(uuid.uuid4())
+    (422, 413 for size) naming the part of the payload that cannot be delivered. A
+    caller that may run again for the same effect (a resumed workflow step) passes a
+    stable ``event_id``: recording it a second time records nothing and returns it."""
+    event_id = event_id or str(uuid.uuid4())
     data = storable.dumps(payload or {}, payload_bounds(), name="payload")
-    tx.execute(
+    inserted = tx.execute(
         "INSERT INTO usage_events (id, user_id, event_type, event_data, depth) "
-        "VALUES (%s, %s, %s, %s::jsonb, %s)",
+        "VALUES (%s, %s, %s, %s::jsonb, %s) ON CONFLICT (id) DO NOTHING",
         (event_id, user_id, check_type(event_type), data, depth),
     )
+    if not inserted:
+        return event_id
     if "events" not in tx.state:
         recorded: list[str] = []
         tx.state["events"] = recorded

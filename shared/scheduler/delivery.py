@@ -80,16 +80,19 @@ def parse(body: Any, headers: Mapping[str, str]) -> Command:
 def _housekeeping() -> dict[str, int]:
     """The per-minute job's other duties, each best effort: the fires are done, and
     the next minute does what this one could not. It relays events whose publish
-    failed after their commit, drops ended rate-limit windows, and closes workflow runs
-    whose process stopped before they finished."""
+    failed after their commit, drops ended rate-limit windows, resumes workflow runs
+    whose executor died (their lease expired), and closes the fire history of runs
+    that ended or starts the runs of fires claimed by a process that died."""
     from shared.events.publish import relay_pending
+    from shared.scheduler.settle import settle_fires
     from shared.web.ratelimit import prune
-    from shared.workflows.runs import abandon_stale
+    from shared.workflows.engine import resume_expired
 
     duties: dict[str, Callable[[], int]] = {
         "relayed": relay_pending,
         "rateLimitWindowsPruned": prune,
-        "runsAbandoned": abandon_stale,
+        "runsResumed": resume_expired,
+        "firesSettled": settle_fires,
     }
     done: dict[str, int] = {}
     for name, duty in duties.items():

@@ -28,7 +28,7 @@ from shared.errors import AppError, BadRequest, Retryable
 from shared.logs import get
 from shared.scheduler.cron import Schedule, rfc3339
 from shared.scheduler.tasks import COLUMNS
-from shared.workflows.engine import execute_workflow
+from shared.workflows.engine import start
 
 log = get(__name__)
 
@@ -168,7 +168,9 @@ def _finish(row_id: str, status: str, run_id: Any, detail: str | None) -> None:
 
 def execute(claim: Claim) -> dict[str, Any]:
     """Run the claimed fire's workflow once (the engine's idempotency key) and record
-    the outcome. ``Retryable`` propagates, leaving the row ``running`` for the retry."""
+    the outcome. ``Retryable`` propagates, leaving the row ``running`` for the retry.
+    A claim an earlier attempt made is a duplicate unless this call executed the run
+    (it was never started, or its executor died and this call took it over)."""
     task = claim.task
     outcome: dict[str, Any] = {"taskId": str(task["id"]), "fireKey": claim.fire_key}
     trigger = {
@@ -177,12 +179,12 @@ def execute(claim: Claim) -> dict[str, Any]:
         "source": claim.source,
     }
     try:
-        run = execute_workflow(
+        started = start(
             str(task["workflow_id"]),
             task["user_id"],
             trigger,
             "scheduled",
-            idempotency_key=f"schedule:{task['id']}:{claim.fire_key}",
+            idempotency_key=run_key(task, claim.fire_key),
         )
     except Retryable:
         raise
@@ -190,10 +192,22 @@ def execute(claim: Claim) -> dict[str, Any]:
         log.warning("scheduled fire of task %s failed: %s", task["id"], exc.message)
         _finish(claim.row_id, "failed", None, exc.message)
         return {**outcome, "status": "failed", "error": exc.message}
-    if claim.resumed and run["status"] == "running":  # the first attempt is still at it
-        return {**outcome, "status": "duplicate", "previous": "running", "workflowRunId": run["id"]}
-    _finish(claim.row_id, "fired", run["id"], f"workflow run {run['status']}")
+    run = started.run
+    if run["status"] != "running":  # whoever executed it, the run has ended
+        _finish(claim.row_id, "fired", run["id"], f"workflow run {run['status']}")
+    if claim.resumed and not started.executed:
+        return {
+            **outcome,
+            "status": "duplicate",
+            "previous": "fired" if run["status"] != "running" else "running",
+            "workflowRunId": run["id"],
+        }
     return {**outcome, "status": "fired", "workflowRunId": run["id"], "runStatus": run["status"]}
+
+
+def run_key(task: Row, fire_key: str) -> str:
+    """The engine's idempotency key of one fire of one task."""
+    return f"schedule:{task['id']}:{fire_key}"
 
 
 def fire(delivery: Delivery, now: datetime | None = None) -> dict[str, Any]:

@@ -5,14 +5,10 @@ revenue totals count payments and refunds only."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import uuid
-from datetime import datetime
 from typing import Any
 
+from shared import keyset
 from shared.db import Row, Tx
-from shared.errors import Invalid
 from shared.treasury.movements import Movement
 
 REVENUE_KINDS = ("payment", "refund")
@@ -116,36 +112,12 @@ def page(
 ) -> dict[str, Any]:
     """Entries newest first; ``next_cursor`` continues after the last one (keyset on
     occurred_at and id, so entries added meanwhile neither repeat nor shift the page)."""
-    where: list[str] = ["user_id = %s"]
-    params: list[Any] = [user_id]
-    if kind:
-        where.append("kind = %s")
-        params.append(kind)
-    if currency:
-        where.append("currency = %s")
-        params.append(currency)
-    if cursor:
-        at, entry_id = _decode(cursor)
-        where.append("(occurred_at, id) < (%s, %s::uuid)")
-        params += [at, entry_id]
-    rows = tx.all(
-        f"SELECT {COLUMNS} FROM revenue_ledger WHERE {' AND '.join(where)} "
-        "ORDER BY occurred_at DESC, id DESC LIMIT %s",
-        (*params, limit + 1),
+    rows, next_cursor = keyset.page(
+        tx,
+        f"SELECT {COLUMNS} FROM revenue_ledger",
+        {"user_id": user_id, "kind": kind or None, "currency": currency or None},
+        at="occurred_at",
+        limit=limit,
+        cursor=cursor,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = _encode(rows[-1]["occurred_at"], str(rows[-1]["id"])) if more else None
     return {"entries": rows, "next_cursor": next_cursor}
-
-
-def _encode(at: datetime, entry_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{at.isoformat()}|{entry_id}".encode()).decode()
-
-
-def _decode(cursor: str) -> tuple[datetime, str]:
-    try:
-        at, entry_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(at), str(uuid.UUID(entry_id))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Invalid("cursor: not a cursor this API returned") from None

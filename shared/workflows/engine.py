@@ -1,30 +1,91 @@
 """``execute_workflow``: the one way a workflow runs, whoever starts it (a person, a
-schedule, an event, a webhook).
+schedule, an event, a webhook), and ``resume``: the way a run whose process died is
+finished by someone else.
 
-A run is recorded before its first step and updated after each one. Steps run in
-order; each step's record holds its rendered input, its output or error, and its
-duration. When a step fails, the run fails with that error and the steps after it are
-recorded as skipped. When a ``condition`` step does not hold, the steps after it are
-recorded as skipped and the run still succeeds: the gate did its job. An inactive
-workflow is not run: its run is recorded as ``skipped`` with the reason, so a schedule
-or trigger that fired is visible. Runs share nothing, so one failing run cannot
-affect another."""
+A run is recorded before its first step, with the steps it will run, and checkpointed
+after each one: the results so far are committed when a step ends. Steps run in order;
+each step's record holds its rendered input, its output or error, and its duration.
+When a step fails, the run fails with that error and the steps after it are recorded
+as skipped. When a ``condition`` step does not hold, the steps after it are recorded as
+skipped and the run still succeeds: the gate did its job. An inactive workflow is not
+run: its run is recorded as ``skipped`` with the reason, so a schedule or trigger that
+fired is visible.
+
+The executor holds the run's lease (``shared.workflows.runs``) and renews it while a
+step is in flight. A run whose lease expired is taken over by a redelivery of what
+started it, or by the per-minute job, and resumed at its first step without a
+committed result: completed steps never run again, and later steps see their saved
+outputs in ``{{steps.<id>.output}}`` exactly as the first time."""
 
 from __future__ import annotations
 
+import threading
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from shared import clock
-from shared.errors import Invalid
+from shared.db import Row
+from shared.errors import Invalid, Retryable
 from shared.logs import get
 from shared.workflows import runs, steps, store
 from shared.workflows.definition import ConditionStep, parse_step
 from shared.workflows.errors import StepFailed
 
 log = get(__name__)
+
+
+@dataclass(frozen=True)
+class Started:
+    """What a start came to: the run, and whether this call executed its steps (a new
+    run, or one it took over) rather than finding it done or in someone else's hands."""
+
+    run: Row
+    executed: bool
+
+
+def start(
+    workflow_id: str,
+    user_id: str,
+    trigger_data: dict[str, Any],
+    trigger_type: str,
+    *,
+    idempotency_key: str | None = None,
+    input: dict[str, Any] | None = None,
+    depth: int = 0,
+) -> Started:
+    """Run the user's workflow; see ``execute_workflow``."""
+    if trigger_type not in runs.TRIGGER_TYPES:
+        raise Invalid(f"trigger type must be one of {', '.join(runs.TRIGGER_TYPES)}")
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
+        raise Invalid("idempotency key must be 1..200 characters")
+    workflow = store.get(user_id, workflow_id)
+    owner = _owner()
+    run, created = runs.claim(
+        str(workflow["id"]),
+        user_id,
+        trigger_type,
+        trigger_data or {},
+        input or {},
+        idempotency_key,
+        owner=owner,
+        definition=workflow["steps"],
+        depth=depth,
+        skipped_because=None if workflow["is_active"] else "workflow is inactive",
+    )
+    if run["status"] == "running":
+        if created:
+            return Started(_execute(run, owner), True)
+        taken = runs.take_over(str(run["id"]), owner)
+        if taken is not None:
+            log.info("workflow run %s resumed by a redelivery", run["id"])
+            return Started(_execute(taken, owner), True)
+    return Started(runs.public(run), False)
 
 
 def execute_workflow(
@@ -36,59 +97,169 @@ def execute_workflow(
     idempotency_key: str | None = None,
     input: dict[str, Any] | None = None,
     depth: int = 0,
-) -> dict[str, Any]:
+) -> Row:
     """Run the user's workflow and return its run row.
 
     Raises ``NotFound`` when the workflow is not the user's. With ``idempotency_key``,
-    a key seen before returns the first run (finished or still running) and executes
-    nothing; the same key for a different workflow is ``Conflict``. ``depth`` is the
-    event depth of what triggered the run: events the run emits get ``depth + 1``."""
-    if trigger_type not in runs.TRIGGER_TYPES:
-        raise Invalid(f"trigger type must be one of {', '.join(runs.TRIGGER_TYPES)}")
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
-        raise Invalid("idempotency key must be 1..200 characters")
-    workflow = store.get(user_id, workflow_id)
-    run, created = runs.claim(
-        str(workflow["id"]),
+    a key seen before returns the first run and executes nothing, unless that run's
+    executor died (its lease expired): then this call resumes it. The same key for a
+    different workflow is ``Conflict``. ``depth`` is the event depth of what triggered
+    the run: events the run emits get ``depth + 1``."""
+    return start(
+        workflow_id,
         user_id,
+        trigger_data,
         trigger_type,
-        trigger_data or {},
-        input or {},
-        idempotency_key,
-        skipped_because=None if workflow["is_active"] else "workflow is inactive",
+        idempotency_key=idempotency_key,
+        input=input,
+        depth=depth,
+    ).run
+
+
+def resume(run_id: str) -> Row | None:
+    """Take over a run whose lease expired and finish it; None when it was not free."""
+    owner = _owner()
+    taken = runs.take_over(run_id, owner)
+    if taken is None:
+        return None
+    log.info("workflow run %s resumed after its lease expired", run_id)
+    return _execute(taken, owner)
+
+
+def retry(user_id: str, run_id: str) -> Row:
+    """Continue a failed run from its failed step (a new attempt of the same run): the
+    steps that succeeded keep their outputs and are not executed again."""
+    owner = _owner()
+    reopened = runs.reopen(user_id, run_id, owner)
+    log.info("workflow run %s retried from its failed step", reopened["id"])
+    return _execute(reopened, owner)
+
+
+def resume_expired(limit: int = 50) -> int:
+    """The per-minute job's duty: finish the runs whose executor died. One run that
+    cannot be finished does not keep the others waiting."""
+    resumed = 0
+    for run_id in runs.expired(limit):
+        try:
+            if resume(run_id) is not None:
+                resumed += 1
+        except Retryable:
+            raise
+        except Exception as exc:  # its steps' own failures are recorded on the run
+            log.warning("could not resume run %s: %s", run_id, exc)
+    return resumed
+
+
+def _owner() -> str:
+    return uuid.uuid4().hex
+
+
+def _execute(run: Row, owner: str) -> Row:
+    definition = run.get("definition")
+    if definition is None:  # a run from before runs carried their steps
+        definition = store.get(run["user_id"], str(run["workflow_id"]))["steps"]
+    ctx = steps.RunContext(
+        str(run["id"]), str(run["workflow_id"]), run["user_id"], int(run.get("depth") or 0), owner
     )
-    if not created or run["status"] != "running":
-        return run
-    ctx = steps.RunContext(str(run["id"]), str(workflow["id"]), user_id, depth)
-    scope: dict[str, Any] = {"trigger": trigger_data or {}, "input": input or {}, "steps": {}}
-    return _run(workflow["steps"], scope, ctx)
+    scope: dict[str, Any] = {"trigger": run["trigger_data"], "input": run["input"], "steps": {}}
+    return _run(definition, list(run["step_results"] or []), scope, ctx)
 
 
 def _run(
-    stored: list[dict[str, Any]], scope: dict[str, Any], ctx: steps.RunContext
-) -> dict[str, Any]:
+    stored: list[dict[str, Any]],
+    committed: list[dict[str, Any]],
+    scope: dict[str, Any],
+    ctx: steps.RunContext,
+) -> Row:
     results: list[dict[str, Any]] = []
     error: str | None = None
     skip_reason: str | None = None
     for index, raw in enumerate(stored):
         step_id = str(raw.get("id") or f"#{index + 1}")
-        if skip_reason is not None:
-            results.append(
-                {"id": step_id, "type": raw.get("type"), "status": "skipped", "reason": skip_reason}
-            )
-            continue
-        result = _one(raw, step_id, scope, ctx)
+        if index < len(committed) and committed[index].get("id") == step_id:
+            result = committed[index]  # ended in an earlier attempt: never run again
+            if result.get("status") == "succeeded":
+                scope["steps"][step_id] = {"output": result.get("output")}
+        elif skip_reason is not None:
+            result = {"id": step_id, "type": raw.get("type"), "status": "skipped"}
+            result["reason"] = skip_reason
+        else:
+            result = _attempt(raw, step_id, scope, ctx)
         results.append(result)
-        if result["status"] == "failed":
+        if result["status"] == "failed" and error is None:
             error = f"step '{step_id}' failed: {result['error']}"
             skip_reason = f"step '{step_id}' failed"
-        elif raw.get("type") == "condition" and not result["output"]["matched"]:
+        elif raw.get("type") == "condition" and result.get("matched") is False:
             skip_reason = f"condition '{step_id}' did not hold"
-        if index < len(stored) - 1:  # after the last step, finish() records the same
-            runs.save_steps(ctx.run_id, results)
+        last = index == len(stored) - 1
+        if (
+            not last
+            and index >= len(committed)
+            and not runs.save_steps(ctx.run_id, ctx.owner, results)
+        ):
+            return _lost(ctx, stored, results)
     status = "failed" if error else "succeeded"
+    finished = runs.finish(ctx.run_id, ctx.owner, status, results, error)
+    if finished is None:
+        return _lost(ctx, stored, results)
     log.info("workflow run %s %s", ctx.run_id, status, extra={"workflowId": ctx.workflow_id})
-    return runs.finish(ctx.run_id, status, results, error)
+    return finished
+
+
+def _attempt(
+    raw: dict[str, Any], step_id: str, scope: dict[str, Any], ctx: steps.RunContext
+) -> dict[str, Any]:
+    try:
+        with _lease_kept(ctx):
+            return _one(raw, step_id, scope, ctx)
+    except Retryable:
+        # the database went away mid-step: give the lease up, so the retry of what
+        # started the run (or the per-minute job) resumes it at this step at once
+        runs.release(ctx.run_id, ctx.owner)
+        raise
+
+
+def _lost(
+    ctx: steps.RunContext, stored: list[dict[str, Any]], results: list[dict[str, Any]]
+) -> Row:
+    """The lease is gone. The run was cancelled: this executor records the step it
+    finished and the rest as skipped. Or another executor took it over (this one
+    stalled past its lease): that one goes on from the last checkpoint. Either way this
+    one stops and answers with the run as it stands."""
+    rest = [
+        {"id": str(raw.get("id") or f"#{i + 1}"), "type": raw.get("type"), "status": "skipped"}
+        | {"reason": "run cancelled"}
+        for i, raw in enumerate(stored)
+        if i >= len(results)
+    ]
+    cancelled = runs.record_cancelled(ctx.run_id, results + rest)
+    if cancelled is not None:
+        log.info("workflow run %s cancelled after step %d", ctx.run_id, len(results))
+        return cancelled
+    log.info("workflow run %s: lease taken over, this executor stops", ctx.run_id)
+    return runs.get(ctx.user_id, ctx.run_id)
+
+
+@contextmanager
+def _lease_kept(ctx: steps.RunContext) -> Iterator[None]:
+    """Renew the run's lease while a step is in flight, so a long step keeps it."""
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(max(1.0, runs.lease_seconds() / 3)):
+            try:
+                if not runs.renew(ctx.run_id, ctx.owner):
+                    return
+            except Exception as exc:  # the next checkpoint finds out for sure
+                log.warning("lease renewal of run %s failed: %s", ctx.run_id, exc)
+
+    keeper = threading.Thread(target=renew, name=f"lease-{ctx.run_id}", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        done.set()
+        keeper.join(timeout=5)
 
 
 def _one(
@@ -109,6 +280,8 @@ def _one(
         record.update(status="failed", error=f"step is no longer valid: {exc.errors()[0]['msg']}")
     except ValueError as exc:
         record.update(status="failed", error=f"step is no longer valid: {exc}")
+    except Retryable:
+        raise  # the database is down: the lease runs out and the run is resumed here
     except Exception as exc:  # one broken step must not leave its run 'running'
         log.exception("step %s of run %s raised", step_id, ctx.run_id)
         record.update(status="failed", error=f"internal error ({type(exc).__name__})")

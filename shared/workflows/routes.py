@@ -12,8 +12,16 @@ from shared.errors import Invalid
 from shared.web.router import Ctx, Router, read_json
 from shared.workflows import runs, store, webhooks
 from shared.workflows.definition import MAX_DESCRIPTION, MAX_NAME, MAX_STEPS, validate_steps
-from shared.workflows.engine import execute_workflow
-from shared.workflows.schemas import RUN, RUN_RESULT, WEBHOOK_CREATED, WORKFLOW, envelope, list_of
+from shared.workflows.engine import execute_workflow, retry
+from shared.workflows.schemas import (
+    RUN,
+    RUN_PAGE,
+    RUN_RESULT,
+    WEBHOOK_CREATED,
+    WORKFLOW,
+    envelope,
+    list_of,
+)
 
 router = Router()
 TAG = "workflows"
@@ -48,6 +56,14 @@ class RunBody(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     input: dict[str, Any] | None = None
+
+
+class RunFilter(BaseModel):
+    status: runs.RunStatus | SkipJsonSchema[None] = None
+    limit: int = Field(20, ge=1, le=100)
+    cursor: (
+        Annotated[str, Field(max_length=200, pattern="^[A-Za-z0-9_-]+=*$")] | SkipJsonSchema[None]
+    ) = Field(None, description="next_cursor of a page")
 
 
 def _idempotency_key(ctx: Ctx, scope: str) -> str | None:
@@ -164,6 +180,51 @@ def run_workflow(ctx: Ctx) -> dict[str, Any]:
 )
 def get_run(ctx: Ctx) -> dict[str, Any]:
     return runs.get(ctx.user_id, ctx.params["runId"])
+
+
+@router.route(
+    "GET",
+    "/api/workflow/<id>/runs",
+    summary="A workflow's runs, newest first, paged by cursor",
+    query=RunFilter,
+    response=RUN_PAGE,
+    tag=TAG,
+)
+def list_runs(ctx: Ctx) -> dict[str, Any]:
+    query: RunFilter = ctx.query
+    workflow = store.get(ctx.user_id, ctx.params["id"])
+    return runs.page(
+        ctx.user_id,
+        str(workflow["id"]),
+        limit=query.limit,
+        cursor=query.cursor,
+        status=query.status,
+    )
+
+
+@router.route(
+    "POST",
+    "/api/workflow/run/<runId>/cancel",
+    summary="Cancel a running run: it stops after the step in flight",
+    response=RUN_RESULT,
+    errors=(409,),
+    tag=TAG,
+)
+def cancel_run(ctx: Ctx) -> dict[str, Any]:
+    return {"success": True, "run": runs.cancel(ctx.user_id, ctx.params["runId"])}
+
+
+@router.route(
+    "POST",
+    "/api/workflow/run/<runId>/retry",
+    summary="Continue a failed run from its failed step, keeping the completed steps' outputs",
+    response=RUN_RESULT,
+    errors=(409,),
+    tag=TAG,
+)
+def retry_run(ctx: Ctx) -> dict[str, Any]:
+    run = retry(ctx.user_id, ctx.params["runId"])
+    return {"success": run["status"] == "succeeded", "run": run}
 
 
 @router.route(

@@ -1,16 +1,26 @@
-"""Runs as stored rows: claimed once per idempotency key, updated step by step.
+"""Runs as stored rows: claimed once per idempotency key, checkpointed step by step,
+executed under a lease.
 
 A run is inserted and committed before its first step executes. With an idempotency
 key, the insert is ``ON CONFLICT DO NOTHING`` against the unique index on
 ``(user_id, idempotency_key)``: of two callers with the same key, sequential or
 concurrent, exactly one inserts and runs the steps; the other reads the row the first
-one committed and returns it."""
+one committed and returns it.
+
+Whoever executes a run holds its lease (``lease_owner`` until ``lease_until``). Every
+write of an executor is conditional on still holding it, so two executors never run
+the same step of one run at the same time: one whose lease was taken over stops at its
+next write. A run whose lease expired (its process died) is taken over by the next
+caller that asks (``take_over``: a redelivery of what started it, or the per-minute
+job) and resumed at its first step without a committed result."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-from typing import Any
+from typing import Any, Literal, get_args
 
+from shared import keyset
 from shared.db import Row, get_database
 from shared.errors import Conflict, NotFound
 from shared.workflows.store import parse_id
@@ -20,7 +30,19 @@ COLUMNS = (
     "error, idempotency_key, started_at, finished_at"
 )
 TRIGGER_TYPES = ("manual", "scheduled", "event", "webhook")
+RunStatus = Literal["running", "succeeded", "failed", "skipped", "cancelled"]
+STATUSES: tuple[str, ...] = get_args(RunStatus)
 RECENT = 20
+# what an executor needs to resume a run, beyond what the API shows
+RESUME_COLUMNS = f"{COLUMNS}, definition, depth, executions"
+_EXECUTOR_ONLY = ("definition", "depth", "executions")
+_LEASE = "now() + make_interval(secs => %s)"
+
+
+def lease_seconds() -> int:
+    from shared.config import get_settings
+
+    return get_settings().workflow_run_lease_seconds
 
 
 def claim(
@@ -31,10 +53,14 @@ def claim(
     run_input: dict[str, Any],
     idempotency_key: str | None,
     *,
+    owner: str,
+    definition: list[dict[str, Any]],
+    depth: int = 0,
     skipped_because: str | None = None,
 ) -> tuple[Row, bool]:
-    """Insert the run; return it and whether this call created it. A run that is
-    skipped from the start is inserted finished, with the reason as its error."""
+    """Insert the run, leased to ``owner``; return it and whether this call created it.
+    A run that is skipped from the start is inserted finished, with the reason as its
+    error."""
     status = "skipped" if skipped_because else "running"
     finished = "now()" if skipped_because else "NULL"
     params = (
@@ -46,26 +72,32 @@ def claim(
         status,
         skipped_because,
         idempotency_key,
+        json.dumps(definition, default=str),
+        depth,
+        owner,
+        lease_seconds(),
     )
     insert = (
         "INSERT INTO workflow_runs (workflow_id, user_id, trigger_type, trigger_data, input, "
-        f"status, error, idempotency_key, finished_at) "
-        f"VALUES (%s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s, {finished})"
+        "status, error, idempotency_key, definition, depth, lease_owner, lease_until, "
+        f"finished_at) VALUES (%s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s, %s::jsonb, %s, "
+        f"%s, {_LEASE}, {finished})"
     )
     with get_database().transaction() as tx:
         if idempotency_key is None:
-            row = tx.one(f"{insert} RETURNING {COLUMNS}", params)
+            row = tx.one(f"{insert} RETURNING {RESUME_COLUMNS}", params)
             assert row is not None
             return row, True
         row = tx.one(
             f"{insert} ON CONFLICT (user_id, idempotency_key) "
-            f"WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING {COLUMNS}",
+            f"WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING {RESUME_COLUMNS}",
             params,
         )
         if row is not None:
             return row, True
         first = tx.one(
-            f"SELECT {COLUMNS} FROM workflow_runs WHERE user_id = %s AND idempotency_key = %s",
+            f"SELECT {RESUME_COLUMNS} FROM workflow_runs "
+            "WHERE user_id = %s AND idempotency_key = %s",
             (user_id, idempotency_key),
         )
     if first is None:  # the first run's workflow was deleted in between
@@ -75,24 +107,72 @@ def claim(
     return first, False
 
 
-def save_steps(run_id: str, step_results: list[dict[str, Any]]) -> None:
-    """Record progress, so a run that is still going shows what it has done."""
+def take_over(run_id: str, owner: str) -> Row | None:
+    """Lease a running run whose lease expired to ``owner``; the row, or None when the
+    run finished or another executor still holds it."""
     with get_database().transaction() as tx:
+        return tx.one(
+            f"UPDATE workflow_runs SET lease_owner = %s, lease_until = {_LEASE}, "
+            "executions = executions + 1 WHERE id = %s AND status = 'running' "
+            "AND (lease_until IS NULL OR lease_until < now()) "
+            f"RETURNING {RESUME_COLUMNS}",
+            (owner, lease_seconds(), run_id),
+        )
+
+
+def renew(run_id: str, owner: str) -> bool:
+    """Extend the lease; False when it is no longer this owner's."""
+    with get_database().transaction() as tx:
+        return (
+            tx.execute(
+                f"UPDATE workflow_runs SET lease_until = {_LEASE} "
+                "WHERE id = %s AND lease_owner = %s AND status = 'running'",
+                (lease_seconds(), run_id, owner),
+            )
+            == 1
+        )
+
+
+def release(run_id: str, owner: str) -> None:
+    """Give the lease up at once (best effort: the database may be what failed)."""
+    with contextlib.suppress(Exception), get_database().transaction() as tx:
         tx.execute(
-            "UPDATE workflow_runs SET step_results = %s::jsonb WHERE id = %s",
-            (json.dumps(step_results, default=str), run_id),
+            "UPDATE workflow_runs SET lease_until = now() "
+            "WHERE id = %s AND lease_owner = %s AND status = 'running'",
+            (run_id, owner),
         )
 
 
-def finish(run_id: str, status: str, step_results: list[dict[str, Any]], error: str | None) -> Row:
+def public(run: Row) -> Row:
+    """The run as the API shows it (without what only an executor needs)."""
+    return {k: v for k, v in run.items() if k not in _EXECUTOR_ONLY}
+
+
+def save_steps(run_id: str, owner: str, step_results: list[dict[str, Any]]) -> bool:
+    """Commit the results so far (the checkpoint a resumed run starts from) and extend
+    the lease; False when the lease is no longer this owner's: stop executing."""
     with get_database().transaction() as tx:
-        row = tx.one(
-            "UPDATE workflow_runs SET status = %s, step_results = %s::jsonb, error = %s, "
-            f"finished_at = now() WHERE id = %s RETURNING {COLUMNS}",
-            (status, json.dumps(step_results, default=str), error, run_id),
+        return (
+            tx.execute(
+                f"UPDATE workflow_runs SET step_results = %s::jsonb, lease_until = {_LEASE} "
+                "WHERE id = %s AND lease_owner = %s AND status = 'running'",
+                (json.dumps(step_results, default=str), lease_seconds(), run_id, owner),
+            )
+            == 1
         )
-    assert row is not None
-    return row
+
+
+def finish(
+    run_id: str, owner: str, status: str, step_results: list[dict[str, Any]], error: str | None
+) -> Row | None:
+    """Close the run; None when the lease is no longer this owner's."""
+    with get_database().transaction() as tx:
+        return tx.one(
+            "UPDATE workflow_runs SET status = %s, step_results = %s::jsonb, error = %s, "
+            "finished_at = now(), lease_owner = NULL, lease_until = NULL "
+            f"WHERE id = %s AND lease_owner = %s AND status = 'running' RETURNING {COLUMNS}",
+            (status, json.dumps(step_results, default=str), error, run_id, owner),
+        )
 
 
 def get(user_id: str, run_id: str) -> Row:
@@ -107,6 +187,88 @@ def get(user_id: str, run_id: str) -> Row:
     return row
 
 
+def cancel(user_id: str, run_id: str) -> Row:
+    """Stop a running run: it is ``cancelled`` at once, and its executor, whose lease
+    this ends, stops after the step in flight (recording it). 409 for a run that is no
+    longer running."""
+    run_id = parse_id(run_id, "run")
+    with get_database().transaction() as tx:
+        row = tx.one(
+            "UPDATE workflow_runs SET status = 'cancelled', error = 'cancelled', "
+            "finished_at = now(), lease_owner = NULL, lease_until = NULL "
+            f"WHERE id = %s AND user_id = %s AND status = 'running' RETURNING {COLUMNS}",
+            (run_id, user_id),
+        )
+        if row is not None:
+            return row
+        status = tx.scalar(
+            "SELECT status FROM workflow_runs WHERE id = %s AND user_id = %s", (run_id, user_id)
+        )
+    if status is None:
+        raise NotFound("run not found")
+    raise Conflict(f"run is {status}: only a running run can be cancelled")
+
+
+def record_cancelled(run_id: str, step_results: list[dict[str, Any]]) -> Row | None:
+    """The results of a cancelled run's last executor, once it stopped."""
+    with get_database().transaction() as tx:
+        return tx.one(
+            "UPDATE workflow_runs SET step_results = %s::jsonb WHERE id = %s "
+            f"AND status = 'cancelled' RETURNING {COLUMNS}",
+            (json.dumps(step_results, default=str), run_id),
+        )
+
+
+def reopen(user_id: str, run_id: str, owner: str) -> Row:
+    """A failed run made to continue from its failed step, leased to ``owner``: the
+    results before that step are kept, the rest dropped. 409 unless it failed."""
+    run_id = parse_id(run_id, "run")
+    with get_database().transaction() as tx:
+        run = tx.one(
+            "SELECT status, step_results FROM workflow_runs WHERE id = %s AND user_id = %s "
+            "FOR UPDATE",
+            (run_id, user_id),
+        )
+        if run is None:
+            raise NotFound("run not found")
+        if run["status"] != "failed":
+            raise Conflict(f"run is {run['status']}: only a failed run can be retried")
+        kept = []
+        for result in run["step_results"] or []:
+            if result.get("status") != "succeeded":
+                break
+            kept.append(result)
+        row = tx.one(
+            "UPDATE workflow_runs SET status = 'running', error = NULL, finished_at = NULL, "
+            f"step_results = %s::jsonb, lease_owner = %s, lease_until = {_LEASE}, "
+            f"executions = executions + 1 WHERE id = %s RETURNING {RESUME_COLUMNS}",
+            (json.dumps(kept, default=str), owner, lease_seconds(), run_id),
+        )
+    assert row is not None
+    return row
+
+
+def page(
+    user_id: str,
+    workflow_id: str,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    status: str | None = None,
+) -> dict[str, Any]:
+    """A workflow's runs, newest first, ``next_cursor`` continuing after the last."""
+    with get_database().transaction() as tx:
+        rows, next_cursor = keyset.page(
+            tx,
+            f"SELECT {COLUMNS} FROM workflow_runs",
+            {"workflow_id": workflow_id, "user_id": user_id, "status": status or None},
+            at="started_at",
+            limit=limit,
+            cursor=cursor,
+        )
+    return {"runs": rows, "next_cursor": next_cursor}
+
+
 def recent(user_id: str, workflow_id: str, limit: int = RECENT) -> list[Row]:
     with get_database().transaction() as tx:
         return tx.all(
@@ -116,16 +278,14 @@ def recent(user_id: str, workflow_id: str, limit: int = RECENT) -> list[Row]:
         )
 
 
-def abandon_stale() -> int:
-    """Close runs still ``running`` after ``WORKFLOW_RUN_STALE_SECONDS``: their process
-    stopped before they finished (no function runs that long). They are marked failed,
-    not run again: a redelivery of what started them has already returned this run."""
-    from shared.config import get_settings
-
+def expired(limit: int) -> list[str]:
+    """Runs whose executor stopped holding their lease (its process died), oldest
+    lease first."""
     with get_database().transaction() as tx:
-        return tx.execute(
-            "UPDATE workflow_runs SET status = 'failed', finished_at = now(), "
-            "error = 'run abandoned: its process stopped before it finished' "
-            "WHERE status = 'running' AND started_at < now() - make_interval(secs => %s)",
-            (get_settings().workflow_run_stale_seconds,),
+        rows = tx.all(
+            "SELECT id FROM workflow_runs WHERE status = 'running' "
+            "AND (lease_until IS NULL OR lease_until < now()) "
+            "ORDER BY lease_until NULLS FIRST LIMIT %s",
+            (limit,),
         )
+    return [str(r["id"]) for r in rows]

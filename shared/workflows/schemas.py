@@ -35,7 +35,10 @@ RUN: Schema = {
         "trigger_type": {"type": "string", "enum": ["manual", "scheduled", "event", "webhook"]},
         "trigger_data": {"type": "object"},
         "input": {"type": "object"},
-        "status": {"type": "string", "enum": ["running", "succeeded", "failed", "skipped"]},
+        "status": {
+            "type": "string",
+            "enum": ["running", "succeeded", "failed", "skipped", "cancelled"],
+        },
         "step_results": {"type": "array", "items": STEP_RESULT},
         "error": {"type": ["string", "null"]},
         "idempotency_key": {"type": ["string", "null"]},
@@ -67,6 +70,15 @@ WORKFLOW: Schema = {
         },
     },
     "required": ["id", "name", "steps", "is_active"],
+}
+
+RUN_PAGE: Schema = {
+    "type": "object",
+    "properties": {
+        "runs": {"type": "array", "items": RUN},
+        "next_cursor": {"type": ["string", "null"]},
+    },
+    "required": ["runs", "next_cursor"],
 }
 
 RUN_RESULT: Schema = {

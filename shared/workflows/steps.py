@@ -7,6 +7,7 @@ message the run records."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,9 @@ from shared.workflows.definition import AgentStep, ConditionStep, EmitStep, Http
 from shared.workflows.errors import StepFailed
 from shared.workflows.templating import render
 
+# names the event an emit step records: the same (run, step) always gives the same id
+_EMITTED = uuid.UUID("5e6f0001-8c1d-4f8e-9a57-2d0c1b3e7a90")
+
 
 @dataclass(frozen=True)
 class RunContext:
@@ -27,6 +31,12 @@ class RunContext:
     workflow_id: str
     user_id: str
     depth: int  # event depth of what started the run
+    owner: str = ""  # the executor's lease on the run
+
+    def effect_key(self, step_id: str) -> str:
+        """The same on every attempt of one step of one run: what makes its side
+        effects idempotent when a resumed run executes the step again."""
+        return f"{self.run_id}:{step_id}"
 
 
 def execute(
@@ -39,7 +49,7 @@ def execute(
     if isinstance(step, AgentStep):
         return _agent(step, scope, ctx, record)
     if isinstance(step, HttpStep):
-        return _http(step, scope, record)
+        return _http(step, scope, ctx, record)
     if isinstance(step, EmitStep):
         return _emit(step, scope, ctx, record)
     return _condition(step, scope, record)
@@ -54,7 +64,7 @@ def _agent(step: AgentStep, scope: dict[str, Any], ctx: RunContext, record: dict
     return result.output
 
 
-def _http(step: HttpStep, scope: dict[str, Any], record: dict[str, Any]) -> Any:
+def _http(step: HttpStep, scope: dict[str, Any], ctx: RunContext, record: dict[str, Any]) -> Any:
     from shared.workflows import http_step  # urllib3: paid by the runs that call out
 
     cfg = step.config
@@ -62,6 +72,8 @@ def _http(step: HttpStep, scope: dict[str, Any], record: dict[str, Any]) -> Any:
     if not isinstance(url, str):
         raise StepFailed("url did not render to a string")
     headers = {name: _text(render(value, scope)) for name, value in cfg.headers.items()}
+    if not any(name.lower() == "idempotency-key" for name in headers):
+        headers["Idempotency-Key"] = ctx.effect_key(step.id)
     body = render(cfg.body, scope)
     record["input"] = {
         "method": cfg.method,
@@ -89,7 +101,12 @@ def _emit(step: EmitStep, scope: dict[str, Any], ctx: RunContext, record: dict[s
     try:
         with get_database().transaction() as tx:
             event_id = outbox.record(
-                tx, ctx.user_id, step.config.event_type, payload, depth=ctx.depth + 1
+                tx,
+                ctx.user_id,
+                step.config.event_type,
+                payload,
+                depth=ctx.depth + 1,
+                event_id=str(uuid.uuid5(_EMITTED, ctx.effect_key(step.id))),
             )
     except Unstorable as exc:  # an event no one could deliver: the step fails, saying why
         raise StepFailed(exc.message) from None

@@ -71,36 +71,3 @@ def test_a_consolidation_request_delivered_twice_consolidates_that_user_once(
     assert len(mine) == 1 and len(mine[0]["source_memory_ids"]) == 3
     assert other == 0
     assert [t.get("handler") for t in triggered] == ["memory.consolidation_requested"]
-
-
-def _running_run(db: Database, user: str, started: str) -> str:
-    with db.transaction() as tx:
-        workflow = tx.scalar(
-            "INSERT INTO workflows (user_id, name) VALUES (%s, 'w') RETURNING id", (user,)
-        )
-        return str(
-            tx.scalar(
-                "INSERT INTO workflow_runs (workflow_id, user_id, trigger_type, status, started_at) "
-                f"VALUES (%s, %s, 'manual', 'running', now() - interval '{started}') RETURNING id",
-                (workflow, user),
-            )
-        )
-
-
-def test_the_tick_closes_runs_their_process_abandoned_and_leaves_live_ones(
-    db: Database, published: FakePubSub
-) -> None:
-    abandoned = _running_run(db, "u-stale", "2 hours")
-    live = _running_run(db, "u-stale", "5 minutes")
-
-    res = function_client("schedule_fire").post("/", json={"tick": True})
-
-    assert res.status_code == 200 and res.get_json()["runsAbandoned"] >= 1
-    with db.transaction() as tx:
-        old = tx.one(
-            "SELECT status, error, finished_at FROM workflow_runs WHERE id = %s", (abandoned,)
-        )
-        new = tx.one("SELECT status, finished_at FROM workflow_runs WHERE id = %s", (live,))
-    assert old is not None and old["status"] == "failed" and old["finished_at"] is not None
-    assert "abandoned" in old["error"]
-    assert new == {"status": "running", "finished_at": None}

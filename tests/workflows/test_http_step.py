@@ -172,6 +172,7 @@ def test_sensitive_headers_are_redacted_in_the_run_record(
     assert run["step_results"][0]["input"]["headers"] == {
         "Authorization": "[redacted]",
         "X-Trace": "t",
+        "Idempotency-Key": f"{run['id']}:call",
     }
     assert endpoint.received[-1]["headers"]["authorization"] == "Bearer s3cret"
 
