@@ -15,5 +15,12 @@ def json_http_error(exc: HTTPException) -> Response:
     headers = {}
     if status == 405 and exc.get_headers():
         headers = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}
-    message = "no route for this path" if status == 404 else (exc.description or exc.name)
+    if status == 404:
+        message = "no route for this path"
+    elif status == 400:
+        # the framework's text for a body that is no CloudEvent quotes the request's
+        # headers and body, a bearer token included: never echo it back
+        message = "bad request: not a request this function can read (a CloudEvent?)"
+    else:
+        message = exc.description or exc.name
     return json_response({"error": message}, status, headers)

@@ -86,6 +86,7 @@ locals {
       DB_IP_TYPE               = "PUBLIC"
     }
     events = {
+      EVENTS_PROJECT  = var.project_id
       EVENTS_TOPIC    = google_pubsub_topic.events.name
       EVENT_MAX_DEPTH = tostring(var.event_max_depth)
     }
@@ -117,6 +118,8 @@ locals {
         DB_USER      = local.db_users[k]
         DB_POOL_SIZE = tostring(local.function_sizes[k].concurrency)
         LOG_LEVEL    = var.log_level
+        # the project of Cloud Logging's trace field (Cloud Run does not set it)
+        GOOGLE_CLOUD_PROJECT = var.project_id
       }],
     )...)
   }

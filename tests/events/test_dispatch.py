@@ -388,3 +388,18 @@ def test_the_database_down_answers_non_2xx_and_a_redelivery_runs_once(
     assert len(runs_of(db, workflow)) == 1
     assert triggered_count(db, trigger) == 1
     assert event_row(db, event_id)["dispatch_status"] == "dispatched"
+
+
+def test_a_body_that_is_no_cloudevent_is_refused_without_echoing_the_request(
+    dispatch_client: Any,
+) -> None:
+    """functions-framework's own text for this quotes the headers and the body."""
+    res = dispatch_client.post(
+        "/",
+        data=b'{"not": "a cloudevent", "secret": "body-secret-123"}',
+        headers={"Authorization": "Bearer header-secret-456", "Content-Type": "application/json"},
+    )
+    assert res.status_code == 400
+    text = res.get_data(as_text=True)
+    assert "error" in res.get_json()
+    assert "header-secret-456" not in text and "body-secret-123" not in text

@@ -115,6 +115,16 @@ def test_functions_that_call_the_model_reach_gemini(key: str, backend: str) -> N
     assert settings.use_vertexai == (backend == "vertex")
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("key", sorted(FUNCTIONS))
+def test_every_function_publishes_its_events_and_writes_trace_ids(key: str, backend: str) -> None:
+    """Without a Pub/Sub project a function records events it never publishes (only the
+    per-minute relay would), and without a project its logs carry no trace field."""
+    settings = Settings.from_env(function_env(key, backend))
+    assert settings.bus_mode == "pubsub" and settings.pubsub_project
+    assert settings.google_cloud_project
+
+
 @pytest.mark.parametrize("key", sorted(FUNCTIONS))
 def test_every_environment_variable_is_one_the_code_reads(key: str) -> None:
     known = {f.alias for f in Settings.model_fields.values()} | EXTERNAL_ENV
