@@ -32,6 +32,9 @@ from shared.workflows.engine import start
 
 log = get(__name__)
 
+MISSED_COUNT_LIMIT = 1000  # beyond this, the missed row says "more than"
+TINY = timedelta(microseconds=1)
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -104,6 +107,57 @@ def advance(
     )
 
 
+def coalesce(tx: Tx, task: Row, slots: list[datetime], into: datetime, now: datetime) -> None:
+    if not slots:
+        return
+    tx.execute(
+        "INSERT INTO scheduled_task_runs (task_id, user_id, fire_key, slot_at, status, source, "
+        "detail, created_at, finished_at) "
+        "SELECT %s, %s, k, s, 'skipped', 'catchup', %s, %s, %s "
+        "FROM unnest(%s::text[], %s::timestamptz[]) AS t(k, s) "
+        "ON CONFLICT (task_id, fire_key) DO NOTHING",
+        (
+            task["id"],
+            task["user_id"],
+            f"coalesced into the catch-up run of {rfc3339(into)}",
+            now,
+            now,
+            [slot_key(s) for s in slots],
+            [s.isoformat() for s in slots],
+        ),
+    )
+
+
+def record_missed(
+    tx: Tx, task: Row, schedule: Schedule, start: datetime, end: datetime, now: datetime
+) -> int:
+    """One row for every slot in [start, end): counted up to a limit, never run."""
+    slots, more = schedule.between(start - TINY, end - TINY, MISSED_COUNT_LIMIT)
+    if not slots:
+        return 0
+    first, last = slots[0].at, slots[-1].at
+    count = f"more than {MISSED_COUNT_LIMIT}" if more else str(len(slots))
+    detail = (
+        f"{count} slot(s) from {rfc3339(first)} to {rfc3339(last if not more else end)} missed: "
+        f"older than the catch-up window ({task['catchup_window_seconds']} s), not run"
+    )
+    record(tx, task, f"missed:{rfc3339(first)}", first, "missed", "catchup", now, detail)
+    return len(slots)
+
+
+def account_for_gap(tx: Tx, task: Row, expected: datetime, slot: datetime, now: datetime) -> None:
+    """Slots between the one the task expected next and the one delivered had no fire
+    (their deliveries failed, e.g. while the database was down): those inside the
+    catch-up window are coalesced into this fire, older ones recorded as missed. Never
+    silently gone: the next fire moves ``next_run_at`` past them, so the tick would not
+    see them any more."""
+    schedule = Schedule(task["cron_expression"], task["timezone"])
+    window_start = now - timedelta(seconds=task["catchup_window_seconds"])
+    record_missed(tx, task, schedule, expected, min(window_start, slot), now)
+    recent, _ = schedule.between(max(expected, window_start) - TINY, slot - TINY, 100_000)
+    coalesce(tx, task, [s.at for s in recent], slot, now)
+
+
 def _key(task: Row, delivery: Delivery, now: datetime) -> tuple[str, datetime | None, str]:
     """(fire key, slot, source). A schedule time that is no slot of the task's cron is a
     forced run (Cloud Scheduler's "force run" sends the moment it was forced): keyed by
@@ -145,6 +199,9 @@ def _claim(delivery: Delivery, now: datetime) -> Claim | dict[str, Any]:
                 "previous": existing["status"],
                 "workflowRunId": existing["workflow_run_id"],
             }
+        expected = task["next_run_at"]
+        if slot is not None and expected is not None and as_utc(expected) < slot:
+            account_for_gap(tx, task, as_utc(expected), slot, now)
         if task["overlap_policy"] == "skip" and (busy := running_elsewhere(tx, task, key, now)):
             detail = f"previous run {busy} still running"
             record(tx, task, key, slot, "skipped", source, now, detail)

@@ -26,51 +26,20 @@ from shared.db import Row, Tx, get_database
 from shared.errors import AppError
 from shared.logs import get
 from shared.scheduler.cron import Schedule, rfc3339
-from shared.scheduler.fire import Claim, advance, execute, record, running_elsewhere, slot_key
+from shared.scheduler.fire import (
+    TINY,
+    Claim,
+    advance,
+    coalesce,
+    execute,
+    record,
+    record_missed,
+    running_elsewhere,
+    slot_key,
+)
 from shared.scheduler.tasks import COLUMNS
 
 log = get(__name__)
-
-MISSED_COUNT_LIMIT = 1000  # beyond this, the missed row says "more than"
-_TINY = timedelta(microseconds=1)
-
-
-def _coalesced(tx: Tx, task: Row, slots: list[datetime], into: datetime, now: datetime) -> None:
-    if not slots:
-        return
-    tx.execute(
-        "INSERT INTO scheduled_task_runs (task_id, user_id, fire_key, slot_at, status, source, "
-        "detail, created_at, finished_at) "
-        "SELECT %s, %s, k, s, 'skipped', 'catchup', %s, %s, %s "
-        "FROM unnest(%s::text[], %s::timestamptz[]) AS t(k, s) "
-        "ON CONFLICT (task_id, fire_key) DO NOTHING",
-        (
-            task["id"],
-            task["user_id"],
-            f"coalesced into the catch-up run of {rfc3339(into)}",
-            now,
-            now,
-            [slot_key(s) for s in slots],
-            [s.isoformat() for s in slots],
-        ),
-    )
-
-
-def _missed(
-    tx: Tx, task: Row, schedule: Schedule, start: datetime, end: datetime, now: datetime
-) -> int:
-    """One row for every slot in [start, end): counted up to a limit, never run."""
-    slots, more = schedule.between(start - _TINY, end - _TINY, MISSED_COUNT_LIMIT)
-    if not slots:
-        return 0
-    first, last = slots[0].at, slots[-1].at
-    count = f"more than {MISSED_COUNT_LIMIT}" if more else str(len(slots))
-    detail = (
-        f"{count} slot(s) from {rfc3339(first)} to {rfc3339(last if not more else end)} missed: "
-        f"older than the catch-up window ({task['catchup_window_seconds']} s), not run"
-    )
-    record(tx, task, f"missed:{rfc3339(first)}", first, "missed", "catchup", now, detail)
-    return len(slots)
 
 
 def _claim_due(
@@ -80,15 +49,15 @@ def _claim_due(
     start = as_utc(task["next_run_at"])
     window_start = now - timedelta(seconds=task["catchup_window_seconds"])
     summary: dict[str, Any] = {"taskId": str(task["id"])}
-    missed = _missed(tx, task, schedule, start, min(window_start, due_before + _TINY), now)
+    missed = record_missed(tx, task, schedule, start, min(window_start, due_before + TINY), now)
     if missed:
         summary["missed"] = missed
-    recent, _ = schedule.between(max(start, window_start) - _TINY, due_before, 100_000)
+    recent, _ = schedule.between(max(start, window_start) - TINY, due_before, 100_000)
     claim = None
     if recent:
         latest = recent[-1].at
         key = slot_key(latest)
-        _coalesced(tx, task, [s.at for s in recent[:-1]], latest, now)
+        coalesce(tx, task, [s.at for s in recent[:-1]], latest, now)
         busy = running_elsewhere(tx, task, key, now) if task["overlap_policy"] == "skip" else None
         if busy:
             detail = f"previous run {busy} still running"
