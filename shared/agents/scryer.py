@@ -30,6 +30,9 @@ from shared.model.offline import heuristic, words
 from shared.model.port import Usage
 
 MAX_SERIES = 10_000
+# a point's magnitude: far past any count or amount, and small enough that the mean,
+# the spread (squares) and the change of 10,000 points stay finite floats
+MAX_VALUE = 1e15
 SYSTEM = (
     "You are Scryer, an analyst. Analyse only the material given; do not use outside "
     "knowledge or claim to have browsed. Be specific and cite the material."
@@ -119,6 +122,8 @@ def _series(raw: Any) -> list[tuple[Any, float]]:
         )
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise PayloadError(f"series[{index}]: value must be a number")
+        if not -MAX_VALUE <= value <= MAX_VALUE:  # also refuses NaN (compares false)
+            raise PayloadError(f"series[{index}]: value must be within ±{MAX_VALUE:g}")
         points.append((label, float(value)))
     return points
 

@@ -136,6 +136,19 @@ def test_scryer_computes_trends_exactly_without_the_model(settings: Settings) ->
     assert not bad.success and "series[1]" in (bad.error or "")
 
 
+@pytest.mark.parametrize("huge", [10**400, 1.7e308, -1e16])
+def test_scryer_refuses_a_point_too_large_to_compute_with(settings: Settings, huge: Any) -> None:
+    """Before, a 400-digit integer raised OverflowError inside the agent (an ERROR with a
+    traceback) and values near the largest float made the change infinite."""
+    result = run("scryer_01", "trends", {"series": [1, huge]})
+    assert not result.success and "series[1]" in (result.error or "")
+
+
+def test_scryer_trends_at_the_bound_stay_finite(settings: Settings) -> None:
+    out = run("scryer_01", "trends", {"series": [-1e15, 1e15] * 5_000}).output
+    assert out["change"] == 2e15 and out["mean"] == 0.0
+
+
 @pytest.mark.parametrize(
     ("request_text", "agent_id", "action"),
     [
