@@ -184,12 +184,12 @@ variable "goal_generation_schedule" {
 
 variable "db_version" {
   type        = string
-  description = "Cloud SQL PostgreSQL version (pgvector is available on 15 and later)."
-  default     = "POSTGRES_16"
+  description = "Cloud SQL PostgreSQL version, POSTGRES_15 to POSTGRES_18 (pgvector is available on each). The default is the newest major version for which Google's Cloud SQL for PostgreSQL documentation lists pgvector 0.8 (its FAQ names PostgreSQL 17 the default version; the supported-extensions list gives vector 0.8.x); choose POSTGRES_18 where your region offers it."
+  default     = "POSTGRES_17"
 
   validation {
-    condition     = contains(["POSTGRES_15", "POSTGRES_16", "POSTGRES_17"], var.db_version)
-    error_message = "db_version: POSTGRES_15, POSTGRES_16 or POSTGRES_17."
+    condition     = contains(["POSTGRES_15", "POSTGRES_16", "POSTGRES_17", "POSTGRES_18"], var.db_version)
+    error_message = "db_version: POSTGRES_15, POSTGRES_16, POSTGRES_17 or POSTGRES_18."
   }
 }
 

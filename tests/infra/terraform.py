@@ -58,11 +58,16 @@ def _blocks(entries: list[dict[str, Any]]) -> Iterator[tuple[str, Any]]:
                 yield name, body
 
 
+def parse(text: str) -> dict[str, Any]:
+    """One file's text as python-hcl2 reads it (blocks are lists of bodies)."""
+    return dict(hcl2.loads(text, serialization_options=_OPTIONS))
+
+
 @cache
 def load() -> Terraform:
     tf = Terraform()
     for path in sorted(INFRA.rglob("*.tf")):
-        parsed = hcl2.loads(path.read_text(), serialization_options=_OPTIONS)
+        parsed = parse(path.read_text())
         tf.files[str(path.relative_to(INFRA))] = parsed
         for kind, named in _blocks(parsed.get("resource", [])):
             tf.resources.setdefault(kind, {}).update(

@@ -33,6 +33,13 @@ def test_the_steps_run_in_a_safe_order() -> None:
     assert [i for i in IDS if i in order] == order
 
 
+def test_the_provider_schemas_are_fetched_with_npm_before_the_suite_runs() -> None:
+    fetch = next(s for s in STEPS if s["id"] == "provider-schema")
+    assert fetch["name"].startswith("node:")
+    assert fetch["args"] == ["infra/scripts/provider_schema.py"]
+    assert IDS.index("provider-schema") < IDS.index("test")
+
+
 def test_migrate_runs_segp_migrate_with_the_owner_password_from_secret_manager() -> None:
     migrate = next(s for s in STEPS if s["id"] == "migrate")
     assert "segp migrate" in " ".join(migrate["args"])

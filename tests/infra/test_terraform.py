@@ -197,13 +197,23 @@ def test_the_database_allows_iam_logins_and_is_backed_up() -> None:
     flags = {f["name"]: f["value"] for f in settings["database_flags"]}
     assert flags["cloudsql.iam_authentication"] == "on"
     assert settings["backup_configuration"][0]["enabled"] is True
-    version = variable_default(
-        TF, TF.resource("google_sql_database_instance.main")["database_version"]
-    )
-    assert version in {"POSTGRES_15", "POSTGRES_16", "POSTGRES_17"}
     users = TF.resource("google_sql_user.runtime")
     assert users["for_each"] == "${google_service_account.runtime}"
     assert users["type"] == "CLOUD_IAM_SERVICE_ACCOUNT"
+
+
+def test_the_database_version_is_a_choice_of_15_to_18_defaulting_to_17() -> None:
+    instance = TF.resource("google_sql_database_instance.main")
+    assert instance["database_version"] == "${var.db_version}"
+    variable = TF.variables["db_version"]
+    rule = variable["validation"][0]
+    allowed = re.fullmatch(r"\$\{contains\(\[(.*)\], var\.db_version\)\}", rule["condition"])
+    assert allowed, rule["condition"]
+    versions = re.findall(r'"([A-Z0-9_]+)"', allowed.group(1))
+    assert versions == ["POSTGRES_15", "POSTGRES_16", "POSTGRES_17", "POSTGRES_18"]
+    assert all(v in rule["error_message"] for v in versions)
+    # the newest version Cloud SQL documents with pgvector 0.8
+    assert variable["default"] == "POSTGRES_17"
 
 
 def _terraform() -> str | None:
