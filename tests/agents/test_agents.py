@@ -136,7 +136,9 @@ def test_scryer_computes_trends_exactly_without_the_model(settings: Settings) ->
     assert not bad.success and "series[1]" in (bad.error or "")
 
 
-@pytest.mark.parametrize("huge", [10**400, 1.7e308, -1e16])
+@pytest.mark.parametrize(
+    "huge", [10**400, 1.7e308, -1e16], ids=["400-digits", "near-max-float", "past-bound"]
+)
 def test_scryer_refuses_a_point_too_large_to_compute_with(settings: Settings, huge: Any) -> None:
     """Before, a 400-digit integer raised OverflowError inside the agent (an ERROR with a
     traceback) and values near the largest float made the change infinite."""
