@@ -33,8 +33,7 @@ from shared import clock
 from shared.db import Row
 from shared.errors import Invalid, Retryable
 from shared.logs import get
-from shared.workflows import runs, steps, store
-from shared.workflows.definition import ConditionStep, parse_step
+from shared.workflows import runs, step_types, store
 from shared.workflows.errors import StepFailed
 
 log = get(__name__)
@@ -158,7 +157,7 @@ def _execute(run: Row, owner: str) -> Row:
     definition = run.get("definition")
     if definition is None:  # a run from before runs carried their steps
         definition = store.get(run["user_id"], str(run["workflow_id"]))["steps"]
-    ctx = steps.RunContext(
+    ctx = step_types.RunContext(
         str(run["id"]), str(run["workflow_id"]), run["user_id"], int(run.get("depth") or 0), owner
     )
     scope: dict[str, Any] = {"trigger": run["trigger_data"], "input": run["input"], "steps": {}}
@@ -169,7 +168,7 @@ def _run(
     stored: list[dict[str, Any]],
     committed: list[dict[str, Any]],
     scope: dict[str, Any],
-    ctx: steps.RunContext,
+    ctx: step_types.RunContext,
 ) -> Row:
     results: list[dict[str, Any]] = []
     error: str | None = None
@@ -189,7 +188,7 @@ def _run(
         if result["status"] == "failed" and error is None:
             error = f"step '{step_id}' failed: {result['error']}"
             skip_reason = f"step '{step_id}' failed"
-        elif raw.get("type") == "condition" and result.get("matched") is False:
+        elif result.get("matched") is False:
             skip_reason = f"condition '{step_id}' did not hold"
         last = index == len(stored) - 1
         if (
@@ -207,7 +206,7 @@ def _run(
 
 
 def _attempt(
-    raw: dict[str, Any], step_id: str, scope: dict[str, Any], ctx: steps.RunContext
+    raw: dict[str, Any], step_id: str, scope: dict[str, Any], ctx: step_types.RunContext
 ) -> dict[str, Any]:
     try:
         with _lease_kept(ctx):
@@ -220,7 +219,7 @@ def _attempt(
 
 
 def _lost(
-    ctx: steps.RunContext, stored: list[dict[str, Any]], results: list[dict[str, Any]]
+    ctx: step_types.RunContext, stored: list[dict[str, Any]], results: list[dict[str, Any]]
 ) -> Row:
     """The lease is gone. The run was cancelled: this executor records the step it
     finished and the rest as skipped. Or another executor took it over (this one
@@ -241,7 +240,7 @@ def _lost(
 
 
 @contextmanager
-def _lease_kept(ctx: steps.RunContext) -> Iterator[None]:
+def _lease_kept(ctx: step_types.RunContext) -> Iterator[None]:
     """Renew the run's lease while a step is in flight, so a long step keeps it."""
     done = threading.Event()
 
@@ -263,7 +262,7 @@ def _lease_kept(ctx: steps.RunContext) -> Iterator[None]:
 
 
 def _one(
-    raw: dict[str, Any], step_id: str, scope: dict[str, Any], ctx: steps.RunContext
+    raw: dict[str, Any], step_id: str, scope: dict[str, Any], ctx: step_types.RunContext
 ) -> dict[str, Any]:
     began = time.monotonic()
     record: dict[str, Any] = {
@@ -272,8 +271,11 @@ def _one(
         "startedAt": clock.now().isoformat(),
     }
     try:
-        step = parse_step(raw)
-        output = steps.execute(step, scope, ctx, record)
+        kind = step_types.of(raw.get("type"))
+        if kind is None:
+            raise ValueError("unknown step type")
+        step = kind.parse(raw)
+        output = kind.execute(step, scope, ctx, record)
     except StepFailed as exc:
         record.update(status="failed", error=exc.message, output=exc.output)
     except ValidationError as exc:  # stored before a rule changed; refuse, do not guess
@@ -288,7 +290,8 @@ def _one(
     else:
         record.update(status="succeeded", output=output)
         scope["steps"][step.id] = {"output": output}
-        if isinstance(step, ConditionStep):
-            record["matched"] = output["matched"]
+        held = kind.gate(output)
+        if held is not None:
+            record["matched"] = held
     record["durationMs"] = round((time.monotonic() - began) * 1000, 1)
     return record

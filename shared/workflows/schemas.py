@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.workflows.step_types import NAMES as STEP_TYPES
+
 Schema = dict[str, Any]
 
 _TIME = {"type": "string", "format": "date-time"}
@@ -13,7 +15,7 @@ STEP_RESULT: Schema = {
     "type": "object",
     "properties": {
         "id": {"type": "string"},
-        "type": {"type": "string", "enum": ["agent", "http", "emit", "condition"]},
+        "type": {"type": "string", "enum": list(STEP_TYPES)},
         "status": {"type": "string", "enum": ["succeeded", "failed", "skipped"]},
         "input": {},
         "output": {},
