@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.workflows.step_types import agent, condition, emit, http
+from shared.workflows.step_types import agent, condition, emit, http, sleep
 from shared.workflows.step_types.base import RunContext, StepModel, StepType
 
 REGISTRY: dict[str, StepType[Any]] = {
-    kind.name: kind for kind in (agent.TYPE, http.TYPE, emit.TYPE, condition.TYPE)
+    kind.name: kind for kind in (agent.TYPE, http.TYPE, emit.TYPE, condition.TYPE, sleep.TYPE)
 }
 NAMES = tuple(REGISTRY)
 

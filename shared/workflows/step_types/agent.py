@@ -44,10 +44,19 @@ class AgentType(StepType[AgentStep]):
     ) -> Any:
         payload = render(step.config, scope)
         record["input"] = {"agentId": step.agent_id, "action": step.action, "payload": payload}
-        result = run_agent_step(ctx.user_id, step.agent_id, step.action, payload, depth=ctx.depth)
+        result = run_agent_step(
+            ctx.user_id,
+            step.agent_id,
+            step.action,
+            payload,
+            depth=ctx.depth,
+            will_retry=ctx.retries_left > 0,
+        )
         if not result.success:
             raise StepFailed(
-                result.error or f"{step.agent_id} failed", output=result.output or None
+                result.error or f"{step.agent_id} failed",
+                output=result.output or None,
+                retryable=result.retryable,
             )
         return result.output
 

@@ -18,6 +18,7 @@ from typing import Annotated, Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.errors import Invalid
+from shared.workflows import retries as policy
 from shared.workflows import templating
 
 StepId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
@@ -25,11 +26,19 @@ Refuse = Callable[[str], Invalid]
 
 
 class StepModel(BaseModel):
-    """The fields every step has, whatever its type."""
+    """The fields every step has, whatever its type: its id, and how often a failure a
+    retry can fix is retried (``shared.workflows.retries``)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     id: StepId
+    retries: int = Field(policy.DEFAULT_RETRIES, ge=0, le=policy.MAX_RETRIES)
+    backoff_seconds: float = Field(
+        policy.DEFAULT_BACKOFF_SECONDS,
+        alias="backoffSeconds",
+        ge=policy.MIN_BACKOFF_SECONDS,
+        le=policy.MAX_BACKOFF_SECONDS,
+    )
 
 
 class ConfigModel(BaseModel):
@@ -43,6 +52,7 @@ class RunContext:
     user_id: str
     depth: int  # event depth of what started the run
     owner: str = ""  # the executor's lease on the run
+    retries_left: int = 0  # attempts of the step in flight that may follow this one
 
     def effect_key(self, step_id: str) -> str:
         """The same on every attempt of one step of one run: what makes its side
