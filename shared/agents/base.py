@@ -3,7 +3,9 @@
 A task carries the user, the action, the step's rendered payload and the memory
 context built for it; a result is a JSON object plus whether it succeeded and what
 the model calls cost. Agents never raise for a model failure: they answer
-``success=False`` with the error, so one failing step cannot break a run."""
+``success=False`` with the error, so one failing step cannot break a run, and say
+whether a later attempt may succeed (``retryable``: the model was rate limited, down
+or timed out), so a workflow step can be retried."""
 
 from __future__ import annotations
 
@@ -21,12 +23,17 @@ class AgentTask:
     context: str = ""
 
 
+# the ``ModelFailure`` kinds a later attempt may not meet
+TRANSIENT_MODEL_FAILURES = frozenset({"rate_limited", "retryable"})
+
+
 @dataclass
 class AgentResult:
     success: bool
     output: dict[str, Any]
     error: str | None = None
     usage: Usage = field(default_factory=Usage)
+    retryable: bool = False
 
 
 class Agent(Protocol):

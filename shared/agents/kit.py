@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from shared.agents.base import AgentResult, AgentTask
+from shared.agents.base import TRANSIENT_MODEL_FAILURES, AgentResult, AgentTask
 from shared.logs import get
 from shared.model.offline import words
 from shared.model.port import ModelFailure, Usage
@@ -67,6 +67,7 @@ class ModelAgent:
                 {},
                 error=f"{self.id}.{task.action}: the model failed ({exc.kind}): {exc.message}",
                 usage=exc.usage,
+                retryable=exc.kind in TRANSIENT_MODEL_FAILURES,
             )
         return AgentResult(True, output, usage=usage)
 

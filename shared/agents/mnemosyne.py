@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from shared.agents.base import AgentResult, AgentTask
+from shared.agents.base import TRANSIENT_MODEL_FAILURES, AgentResult, AgentTask
 from shared.errors import Invalid
 from shared.memory.kinds import jsonable
 from shared.memory.schemas import RecallMemories, StoreMemory
@@ -47,7 +47,11 @@ class Mnemosyne:
             return AgentResult(False, {}, error=exc.message)
         except ModelFailure as exc:
             return AgentResult(
-                False, {}, error=f"model unavailable: {exc.message}", usage=exc.usage
+                False,
+                {},
+                error=f"model unavailable: {exc.message}",
+                usage=exc.usage,
+                retryable=exc.kind in TRANSIENT_MODEL_FAILURES,
             )
 
 

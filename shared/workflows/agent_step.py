@@ -34,9 +34,17 @@ CONTEXT_CHARS = 4000  # the memory context's budget in an agent's prompt
 
 
 def run_agent_step(
-    user_id: str, agent_id: str, action: str, payload: dict[str, Any], *, depth: int = 0
+    user_id: str,
+    agent_id: str,
+    action: str,
+    payload: dict[str, Any],
+    *,
+    depth: int = 0,
+    will_retry: bool = False,
 ) -> AgentResult:
-    """Run one agent action for ``user_id``; never raises for an agent's failure."""
+    """Run one agent action for ``user_id``; never raises for an agent's failure.
+    ``will_retry``: the caller attempts the step again after a retryable failure; such
+    a failure is remembered, but announced as ``agent.error`` only by the last attempt."""
     agent = get_agent(agent_id)
     if agent is None:
         return AgentResult(False, {}, error=f"agent {agent_id} not found")
@@ -80,7 +88,7 @@ def run_agent_step(
                 },
                 depth=depth + 1,
             )
-        elif not result.success:
+        elif not result.success and not (will_retry and result.retryable):
             outbox.record(
                 tx,
                 user_id,

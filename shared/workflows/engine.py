@@ -19,23 +19,17 @@ outputs in ``{{steps.<id>.output}}`` exactly as the first time."""
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
-
-from pydantic import ValidationError
 
 from shared import clock
 from shared.db import Row
 from shared.errors import Invalid, Retryable
 from shared.logs import get
-from shared.workflows import runs, steps, store
-from shared.workflows.definition import ConditionStep, parse_step
-from shared.workflows.errors import StepFailed
+from shared.workflows import attempts, runs, step_types, store
 
 log = get(__name__)
 
@@ -85,6 +79,10 @@ def start(
         if taken is not None:
             log.info("workflow run %s resumed by a redelivery", run["id"])
             return Started(_execute(taken, owner), True)
+    if run["status"] == "sleeping":  # a redelivery after its wake time wakes it now
+        woken = _wake(str(run["id"]), clock.now())
+        if woken is not None:
+            return Started(woken, True)
     return Started(runs.public(run), False)
 
 
@@ -138,16 +136,38 @@ def retry(user_id: str, run_id: str) -> Row:
 def resume_expired(limit: int = 50) -> int:
     """The per-minute job's duty: finish the runs whose executor died. One run that
     cannot be finished does not keep the others waiting."""
-    resumed = 0
-    for run_id in runs.expired(limit):
+    return _each(runs.expired(limit), resume)
+
+
+def wake_due(limit: int = 50) -> int:
+    """The per-minute job's duty: resume the sleeping runs whose wake time has come
+    (at the step that waited), so a run wakes at most a minute late."""
+    now = clock.now()
+    return _each(runs.due(now, limit), lambda run_id: _wake(run_id, now))
+
+
+def _wake(run_id: str, now: datetime) -> Row | None:
+    owner = _owner()
+    woken = runs.wake(run_id, owner, now)
+    if woken is None:
+        return None
+    log.info("workflow run %s woken", run_id)
+    return _execute(woken, owner)
+
+
+def _each(run_ids: list[str], go_on: Callable[[str], Row | None]) -> int:
+    """Go on with each run; how many this call executed. One that fails does not keep
+    the others waiting; a database that went away stops them all."""
+    count = 0
+    for run_id in run_ids:
         try:
-            if resume(run_id) is not None:
-                resumed += 1
+            if go_on(run_id) is not None:
+                count += 1
         except Retryable:
             raise
         except Exception as exc:  # its steps' own failures are recorded on the run
-            log.warning("could not resume run %s: %s", run_id, exc)
-    return resumed
+            log.warning("could not go on with run %s: %s", run_id, exc)
+    return count
 
 
 def _owner() -> str:
@@ -158,7 +178,7 @@ def _execute(run: Row, owner: str) -> Row:
     definition = run.get("definition")
     if definition is None:  # a run from before runs carried their steps
         definition = store.get(run["user_id"], str(run["workflow_id"]))["steps"]
-    ctx = steps.RunContext(
+    ctx = step_types.RunContext(
         str(run["id"]), str(run["workflow_id"]), run["user_id"], int(run.get("depth") or 0), owner
     )
     scope: dict[str, Any] = {"trigger": run["trigger_data"], "input": run["input"], "steps": {}}
@@ -169,34 +189,36 @@ def _run(
     stored: list[dict[str, Any]],
     committed: list[dict[str, Any]],
     scope: dict[str, Any],
-    ctx: steps.RunContext,
+    ctx: step_types.RunContext,
 ) -> Row:
     results: list[dict[str, Any]] = []
     error: str | None = None
     skip_reason: str | None = None
     for index, raw in enumerate(stored):
         step_id = str(raw.get("id") or f"#{index + 1}")
-        if index < len(committed) and committed[index].get("id") == step_id:
-            result = committed[index]  # ended in an earlier attempt: never run again
+        earlier = committed[index] if index < len(committed) else None
+        if earlier is not None and earlier.get("id") != step_id:
+            earlier = None
+        executed = True
+        if earlier is not None and earlier.get("status") != "waiting":
+            result, executed = earlier, False  # ended in an earlier attempt: never run again
             if result.get("status") == "succeeded":
                 scope["steps"][step_id] = {"output": result.get("output")}
         elif skip_reason is not None:
             result = {"id": step_id, "type": raw.get("type"), "status": "skipped"}
             result["reason"] = skip_reason
         else:
-            result = _attempt(raw, step_id, scope, ctx)
+            result = attempts.attempt(raw, step_id, scope, ctx, earlier)
         results.append(result)
+        if result["status"] == "waiting":
+            return _sleep(ctx, stored, results, result["nextAttemptAt"])
         if result["status"] == "failed" and error is None:
             error = f"step '{step_id}' failed: {result['error']}"
             skip_reason = f"step '{step_id}' failed"
-        elif raw.get("type") == "condition" and result.get("matched") is False:
+        elif result.get("matched") is False:
             skip_reason = f"condition '{step_id}' did not hold"
         last = index == len(stored) - 1
-        if (
-            not last
-            and index >= len(committed)
-            and not runs.save_steps(ctx.run_id, ctx.owner, results)
-        ):
+        if not last and executed and not runs.save_steps(ctx.run_id, ctx.owner, results):
             return _lost(ctx, stored, results)
     status = "failed" if error else "succeeded"
     finished = runs.finish(ctx.run_id, ctx.owner, status, results, error)
@@ -206,89 +228,30 @@ def _run(
     return finished
 
 
-def _attempt(
-    raw: dict[str, Any], step_id: str, scope: dict[str, Any], ctx: steps.RunContext
-) -> dict[str, Any]:
-    try:
-        with _lease_kept(ctx):
-            return _one(raw, step_id, scope, ctx)
-    except Retryable:
-        # the database went away mid-step: give the lease up, so the retry of what
-        # started the run (or the per-minute job) resumes it at this step at once
-        runs.release(ctx.run_id, ctx.owner)
-        raise
+def _sleep(
+    ctx: step_types.RunContext,
+    stored: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+    wake_at: str,
+) -> Row:
+    """A step waits: the run sleeps until then, holding no lease and no process."""
+    slept = runs.sleep(ctx.run_id, ctx.owner, results, datetime.fromisoformat(wake_at))
+    if slept is None:
+        return _lost(ctx, stored, results)
+    log.info("workflow run %s sleeps until %s", ctx.run_id, wake_at)
+    return slept
 
 
 def _lost(
-    ctx: steps.RunContext, stored: list[dict[str, Any]], results: list[dict[str, Any]]
+    ctx: step_types.RunContext, stored: list[dict[str, Any]], results: list[dict[str, Any]]
 ) -> Row:
     """The lease is gone. The run was cancelled: this executor records the step it
     finished and the rest as skipped. Or another executor took it over (this one
     stalled past its lease): that one goes on from the last checkpoint. Either way this
     one stops and answers with the run as it stands."""
-    rest = [
-        {"id": str(raw.get("id") or f"#{i + 1}"), "type": raw.get("type"), "status": "skipped"}
-        | {"reason": "run cancelled"}
-        for i, raw in enumerate(stored)
-        if i >= len(results)
-    ]
-    cancelled = runs.record_cancelled(ctx.run_id, results + rest)
+    cancelled = runs.record_cancelled(ctx.run_id, runs.stopped(stored, results))
     if cancelled is not None:
         log.info("workflow run %s cancelled after step %d", ctx.run_id, len(results))
         return cancelled
     log.info("workflow run %s: lease taken over, this executor stops", ctx.run_id)
     return runs.get(ctx.user_id, ctx.run_id)
-
-
-@contextmanager
-def _lease_kept(ctx: steps.RunContext) -> Iterator[None]:
-    """Renew the run's lease while a step is in flight, so a long step keeps it."""
-    done = threading.Event()
-
-    def renew() -> None:
-        while not done.wait(max(1.0, runs.lease_seconds() / 3)):
-            try:
-                if not runs.renew(ctx.run_id, ctx.owner):
-                    return
-            except Exception as exc:  # the next checkpoint finds out for sure
-                log.warning("lease renewal of run %s failed: %s", ctx.run_id, exc)
-
-    keeper = threading.Thread(target=renew, name=f"lease-{ctx.run_id}", daemon=True)
-    keeper.start()
-    try:
-        yield
-    finally:
-        done.set()
-        keeper.join(timeout=5)
-
-
-def _one(
-    raw: dict[str, Any], step_id: str, scope: dict[str, Any], ctx: steps.RunContext
-) -> dict[str, Any]:
-    began = time.monotonic()
-    record: dict[str, Any] = {
-        "id": step_id,
-        "type": raw.get("type"),
-        "startedAt": clock.now().isoformat(),
-    }
-    try:
-        step = parse_step(raw)
-        output = steps.execute(step, scope, ctx, record)
-    except StepFailed as exc:
-        record.update(status="failed", error=exc.message, output=exc.output)
-    except ValidationError as exc:  # stored before a rule changed; refuse, do not guess
-        record.update(status="failed", error=f"step is no longer valid: {exc.errors()[0]['msg']}")
-    except ValueError as exc:
-        record.update(status="failed", error=f"step is no longer valid: {exc}")
-    except Retryable:
-        raise  # the database is down: the lease runs out and the run is resumed here
-    except Exception as exc:  # one broken step must not leave its run 'running'
-        log.exception("step %s of run %s raised", step_id, ctx.run_id)
-        record.update(status="failed", error=f"internal error ({type(exc).__name__})")
-    else:
-        record.update(status="succeeded", output=output)
-        scope["steps"][step.id] = {"output": output}
-        if isinstance(step, ConditionStep):
-            record["matched"] = output["matched"]
-    record["durationMs"] = round((time.monotonic() - began) * 1000, 1)
-    return record

@@ -8,7 +8,10 @@ private, shared, multicast, reserved and unspecified addresses are refused unles
 connection then goes to the address that was checked, not to a second lookup, so a
 DNS answer that changes in between cannot slip past. Calls have a total deadline and
 a response-size limit; a 4xx or 5xx answer fails the step with the answer recorded,
-and so does a body the run could not store (``shared.storable``)."""
+and so does a body the run could not store (``shared.storable``). A timeout, a failed
+connection and a 408, 429 or 5xx answer are failures a later attempt may not meet
+(``retryable``; a refused connection is a connect timeout to urllib3); the rest are
+not."""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
-from urllib3.exceptions import HTTPError
+from urllib3.exceptions import HTTPError, ProtocolError
 from urllib3.exceptions import TimeoutError as CallTimedOut
 
 from shared import storable
@@ -33,6 +36,7 @@ from shared.workflows.errors import StepFailed
 MAX_REDIRECTS = 3
 _REDIRECTS = {301, 302, 303, 307, 308}
 _CHUNK = 16 * 1024
+RETRYABLE_STATUS = frozenset({408, 429})
 SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
 
 
@@ -168,16 +172,25 @@ def call(
                     continue
                 raw = _read(response, limit, deadline)
         except CallTimedOut:
-            raise StepFailed(f"{target.host} did not answer within {budget:g}s") from None
+            raise StepFailed(
+                f"{target.host} did not answer within {budget:g}s", retryable=True
+            ) from None
         except HTTPError as exc:
-            raise StepFailed(f"request to {target.host} failed: {type(exc).__name__}") from None
+            raise StepFailed(
+                f"request to {target.host} failed: {type(exc).__name__}",
+                retryable=isinstance(exc, ProtocolError),  # the connection broke; TLS did not
+            ) from None
         result = {
             "status": response.status,
             "headers": {"content-type": response.headers.get("Content-Type", "")},
             "body": _decode(raw, response.headers.get("Content-Type", ""), Bounds.of(settings)),
         }
         if response.status >= 400:
-            raise StepFailed(f"{target.host} answered HTTP {response.status}", output=result)
+            raise StepFailed(
+                f"{target.host} answered HTTP {response.status}",
+                output=result,
+                retryable=response.status >= 500 or response.status in RETRYABLE_STATUS,
+            )
         return result
     raise StepFailed(f"more than {MAX_REDIRECTS} redirects")
 

@@ -12,12 +12,18 @@ write of an executor is conditional on still holding it, so two executors never 
 the same step of one run at the same time: one whose lease was taken over stops at its
 next write. A run whose lease expired (its process died) is taken over by the next
 caller that asks (``take_over``: a redelivery of what started it, or the per-minute
-job) and resumed at its first step without a committed result."""
+job) and resumed at its first step without a committed result.
+
+A run whose step waits (a retry's backoff, a sleep step) is checkpointed ``sleeping``
+with ``wake_at`` and holds no lease; ``wake`` leases it again once ``wake_at`` has
+passed (by the caller's clock, passed in, so the clock the wake time was computed with
+is the one it is compared with)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+from datetime import datetime
 from typing import Any, Literal, get_args
 
 from shared import keyset
@@ -27,10 +33,10 @@ from shared.workflows.store import parse_id
 
 COLUMNS = (
     "id, workflow_id, user_id, trigger_type, trigger_data, input, status, step_results, "
-    "error, idempotency_key, started_at, finished_at"
+    "error, idempotency_key, started_at, finished_at, wake_at"
 )
 TRIGGER_TYPES = ("manual", "scheduled", "event", "webhook")
-RunStatus = Literal["running", "succeeded", "failed", "skipped", "cancelled"]
+RunStatus = Literal["running", "sleeping", "succeeded", "failed", "skipped", "cancelled"]
 STATUSES: tuple[str, ...] = get_args(RunStatus)
 RECENT = 20
 # what an executor needs to resume a run, beyond what the API shows
@@ -162,6 +168,44 @@ def save_steps(run_id: str, owner: str, step_results: list[dict[str, Any]]) -> b
         )
 
 
+def sleep(
+    run_id: str, owner: str, step_results: list[dict[str, Any]], wake_at: datetime
+) -> Row | None:
+    """Checkpoint the run ``sleeping`` until ``wake_at`` and give its lease up; None
+    when the lease is no longer this owner's."""
+    with get_database().transaction() as tx:
+        return tx.one(
+            "UPDATE workflow_runs SET status = 'sleeping', step_results = %s::jsonb, "
+            "wake_at = %s, lease_owner = NULL, lease_until = NULL "
+            f"WHERE id = %s AND lease_owner = %s AND status = 'running' RETURNING {COLUMNS}",
+            (json.dumps(step_results, default=str), wake_at, run_id, owner),
+        )
+
+
+def due(now: datetime, limit: int) -> list[str]:
+    """Sleeping runs whose wake time has come, the longest overdue first."""
+    with get_database().transaction() as tx:
+        rows = tx.all(
+            "SELECT id FROM workflow_runs WHERE status = 'sleeping' AND wake_at <= %s "
+            "ORDER BY wake_at LIMIT %s",
+            (now, limit),
+        )
+    return [str(r["id"]) for r in rows]
+
+
+def wake(run_id: str, owner: str, now: datetime) -> Row | None:
+    """Lease a sleeping run whose wake time has come to ``owner``, running again; the
+    row, or None when it is not due, or someone else woke or cancelled it first."""
+    with get_database().transaction() as tx:
+        return tx.one(
+            f"UPDATE workflow_runs SET status = 'running', wake_at = NULL, lease_owner = %s, "
+            f"lease_until = {_LEASE}, executions = executions + 1 "
+            "WHERE id = %s AND status = 'sleeping' AND wake_at <= %s "
+            f"RETURNING {RESUME_COLUMNS}",
+            (owner, lease_seconds(), run_id, now),
+        )
+
+
 def finish(
     run_id: str, owner: str, status: str, step_results: list[dict[str, Any]], error: str | None
 ) -> Row | None:
@@ -188,25 +232,56 @@ def get(user_id: str, run_id: str) -> Row:
 
 
 def cancel(user_id: str, run_id: str) -> Row:
-    """Stop a running run: it is ``cancelled`` at once, and its executor, whose lease
-    this ends, stops after the step in flight (recording it). 409 for a run that is no
-    longer running."""
+    """Stop a running or sleeping run: it is ``cancelled`` at once. A running run's
+    executor, whose lease this ends, stops after the step in flight (recording it); a
+    sleeping run has none, so its waiting step and the rest are recorded skipped here.
+    409 for a run that has ended."""
     run_id = parse_id(run_id, "run")
     with get_database().transaction() as tx:
-        row = tx.one(
-            "UPDATE workflow_runs SET status = 'cancelled', error = 'cancelled', "
-            "finished_at = now(), lease_owner = NULL, lease_until = NULL "
-            f"WHERE id = %s AND user_id = %s AND status = 'running' RETURNING {COLUMNS}",
+        run = tx.one(
+            "SELECT status, step_results, definition FROM workflow_runs "
+            "WHERE id = %s AND user_id = %s FOR UPDATE",
             (run_id, user_id),
         )
-        if row is not None:
-            return row
-        status = tx.scalar(
-            "SELECT status FROM workflow_runs WHERE id = %s AND user_id = %s", (run_id, user_id)
+        if run is None:
+            raise NotFound("run not found")
+        if run["status"] not in ("running", "sleeping"):
+            raise Conflict(
+                f"run is {run['status']}: only a running or sleeping run can be cancelled"
+            )
+        results = run["step_results"] or []
+        if run["status"] == "sleeping":
+            results = stopped(run["definition"] or [], results)
+        row = tx.one(
+            "UPDATE workflow_runs SET status = 'cancelled', error = 'cancelled', "
+            "step_results = %s::jsonb, finished_at = now(), lease_owner = NULL, "
+            f"lease_until = NULL, wake_at = NULL WHERE id = %s RETURNING {COLUMNS}",
+            (json.dumps(results, default=str), run_id),
         )
-    if status is None:
-        raise NotFound("run not found")
-    raise Conflict(f"run is {status}: only a running run can be cancelled")
+    assert row is not None
+    return row
+
+
+def stopped(
+    definition: list[dict[str, Any]], results: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The records of a cancelled run: those of the steps that ended, then the step
+    that waited (its attempts so far kept) and the steps not reached, ``skipped``."""
+    ended = [_stopped(r) if r.get("status") == "waiting" else r for r in results]
+    return ended + [
+        {"id": str(raw.get("id") or f"#{i + 1}"), "type": raw.get("type"), "status": "skipped"}
+        | {"reason": _CANCELLED}
+        for i, raw in enumerate(definition)
+        if i >= len(ended)
+    ]
+
+
+_CANCELLED = "run cancelled"
+
+
+def _stopped(waiting: dict[str, Any]) -> dict[str, Any]:
+    kept = {k: v for k, v in waiting.items() if k != "nextAttemptAt"}
+    return kept | {"status": "skipped", "reason": _CANCELLED}
 
 
 def record_cancelled(run_id: str, step_results: list[dict[str, Any]]) -> Row | None:

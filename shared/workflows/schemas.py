@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.workflows.runs import STATUSES
+from shared.workflows.step_types import NAMES as STEP_TYPES
+
 Schema = dict[str, Any]
 
 _TIME = {"type": "string", "format": "date-time"}
@@ -13,8 +16,12 @@ STEP_RESULT: Schema = {
     "type": "object",
     "properties": {
         "id": {"type": "string"},
-        "type": {"type": "string", "enum": ["agent", "http", "emit", "condition"]},
-        "status": {"type": "string", "enum": ["succeeded", "failed", "skipped"]},
+        "type": {"type": "string", "enum": list(STEP_TYPES)},
+        "status": {
+            "type": "string",
+            "enum": ["succeeded", "failed", "skipped", "waiting"],
+            "description": "waiting: for its next attempt or its wake time (a sleeping run)",
+        },
         "input": {},
         "output": {},
         "error": {"type": ["string", "null"]},
@@ -22,6 +29,19 @@ STEP_RESULT: Schema = {
         "matched": {"type": "boolean", "description": "condition steps: whether it held"},
         "startedAt": _TIME,
         "durationMs": {"type": "number"},
+        "attempts": {
+            "type": "array",
+            "description": "every attempt of a step attempted more than once, the last last",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "startedAt": _TIME,
+                    "error": {"type": ["string", "null"]},
+                    "durationMs": {"type": "number"},
+                },
+            },
+        },
+        "nextAttemptAt": {**_TIME, "description": "when a waiting step is attempted again"},
     },
     "required": ["id", "status"],
 }
@@ -35,15 +55,17 @@ RUN: Schema = {
         "trigger_type": {"type": "string", "enum": ["manual", "scheduled", "event", "webhook"]},
         "trigger_data": {"type": "object"},
         "input": {"type": "object"},
-        "status": {
-            "type": "string",
-            "enum": ["running", "succeeded", "failed", "skipped", "cancelled"],
-        },
+        "status": {"type": "string", "enum": list(STATUSES)},
         "step_results": {"type": "array", "items": STEP_RESULT},
         "error": {"type": ["string", "null"]},
         "idempotency_key": {"type": ["string", "null"]},
         "started_at": _TIME,
         "finished_at": {"type": ["string", "null"], "format": "date-time"},
+        "wake_at": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "when a sleeping run is woken (at most a minute later)",
+        },
     },
     "required": ["id", "workflow_id", "status", "step_results"],
 }

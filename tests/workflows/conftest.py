@@ -1,6 +1,6 @@
 """A real local HTTP server for the http step: it records what it receives and
-answers per path (echo, large body, redirects, an error, a held answer, or a body a
-test serves)."""
+answers per path (echo, large body, redirects, an error, errors then an answer, a
+held answer, or a body a test serves)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ class Endpoint:
     received: list[dict[str, Any]] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
     served: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)  # per key, answered so far
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -60,6 +61,13 @@ def _handler(endpoint: Endpoint) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
             elif parts.path == "/status":
                 self._send(int(query["code"]), b'{"error": "nope"}', "application/json")
+            elif parts.path == "/busy":  # ?key=K&times=N: 503 the first N calls of K
+                key, times = query["key"], int(query.get("times", "1"))
+                endpoint.failures[key] = endpoint.failures.get(key, 0) + 1
+                if endpoint.failures[key] <= times:
+                    self._send(503, b'{"error": "busy"}', "application/json")
+                else:
+                    self._send(200, b'{"ok": true}', "application/json")
             elif parts.path == "/hold":
                 endpoint.release.wait(10)
                 self._send(200, b"late", "text/plain")
