@@ -29,6 +29,7 @@ from shared.logs import get
 from shared.scheduler.cron import Schedule, rfc3339
 from shared.scheduler.tasks import COLUMNS
 from shared.workflows.engine import start
+from shared.workflows.runs import UNFINISHED
 
 log = get(__name__)
 
@@ -250,13 +251,13 @@ def execute(claim: Claim) -> dict[str, Any]:
         _finish(claim.row_id, "failed", None, exc.message)
         return {**outcome, "status": "failed", "error": exc.message}
     run = started.run
-    if run["status"] != "running":  # whoever executed it, the run has ended
+    if run["status"] not in UNFINISHED:  # whoever executed it, the run has ended
         _finish(claim.row_id, "fired", run["id"], f"workflow run {run['status']}")
     if claim.resumed and not started.executed:
         return {
             **outcome,
             "status": "duplicate",
-            "previous": "fired" if run["status"] != "running" else "running",
+            "previous": "running" if run["status"] in UNFINISHED else "fired",
             "workflowRunId": run["id"],
         }
     return {**outcome, "status": "fired", "workflowRunId": run["id"], "runStatus": run["status"]}

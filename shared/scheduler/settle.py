@@ -18,7 +18,7 @@ from shared.errors import Retryable
 from shared.logs import get
 from shared.scheduler.fire import Claim, execute
 from shared.scheduler.tasks import COLUMNS
-from shared.workflows.runs import lease_seconds
+from shared.workflows.runs import UNFINISHED_SQL, lease_seconds
 
 log = get(__name__)
 
@@ -34,7 +34,7 @@ def settle_fires() -> int:
         closed = tx.execute(
             "UPDATE scheduled_task_runs r SET status = 'fired', workflow_run_id = w.id, "
             "detail = 'workflow run ' || w.status, finished_at = now() "
-            f"FROM workflow_runs w WHERE {_RUN_OF_ROW} AND w.status <> 'running' "
+            f"FROM workflow_runs w WHERE {_RUN_OF_ROW} AND w.status NOT IN ({UNFINISHED_SQL}) "
             "AND r.id IN (SELECT id FROM scheduled_task_runs WHERE status = 'running' "
             "ORDER BY created_at LIMIT %s)",
             (BATCH,),

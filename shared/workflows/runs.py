@@ -38,6 +38,9 @@ COLUMNS = (
 TRIGGER_TYPES = ("manual", "scheduled", "event", "webhook")
 RunStatus = Literal["running", "sleeping", "succeeded", "failed", "skipped", "cancelled"]
 STATUSES: tuple[str, ...] = get_args(RunStatus)
+# a run in one of these has not ended: its outcome is still to come
+UNFINISHED: tuple[str, ...] = ("running", "sleeping")
+UNFINISHED_SQL = ", ".join(f"'{status}'" for status in UNFINISHED)
 RECENT = 20
 # what an executor needs to resume a run, beyond what the API shows
 RESUME_COLUMNS = f"{COLUMNS}, definition, depth, executions"

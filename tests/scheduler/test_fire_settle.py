@@ -4,10 +4,12 @@ a slot whose run already finished is a duplicate."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from shared import clock
 from shared.config import Settings
 from shared.db import Database
 from shared.scheduler.fire import run_key
@@ -107,3 +109,27 @@ def test_a_slot_delivered_again_after_its_run_finished_is_a_duplicate(
     assert body["status"] == "duplicate" and body["workflowRunId"] == first["workflowRunId"]
     assert len(runs_of(db, tid)) == 1
     assert [h["status"] for h in history(db, tid)] == ["fired"]
+
+
+def test_a_fire_whose_run_sleeps_stays_open_until_the_run_ends(
+    alice: Any, fire: Any, db: Database, fixed_clock: clock.FixedClock
+) -> None:
+    """A sleeping run has not ended: its fire is neither closed by the minute job nor
+    answered as finished, and closes when the woken run succeeds."""
+    nap = {"id": "nap", "type": "sleep", "config": {"seconds": 600}}
+    tid = new_task(alice, make_workflow("alice", [nap, EMIT]), cron="0 9 1 1 *")
+
+    first = deliver(fire, tid, SLOT).get_json()
+    assert first["runStatus"] == "sleeping"
+    tick(fire)
+    assert [h["status"] for h in history(db, tid)] == ["running"]
+    assert deliver(fire, tid, SLOT).get_json()["previous"] == "running"
+
+    fixed_clock.advance(timedelta(minutes=11))
+    tick(fire)  # wakes the run, which finishes
+    tick(fire)  # closes the fire
+
+    (run,) = runs_of(db, tid)
+    assert run["status"] == "succeeded"
+    (row,) = history(db, tid)
+    assert row["status"] == "fired" and row["detail"] == "workflow run succeeded"
