@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -237,6 +238,30 @@ def test_a_wait_that_times_out_with_on_timeout_fail_fails_the_run_even_if_the_ev
     ]
 
 
+def test_a_run_whose_wait_timed_out_waits_again_when_retried(
+    db: Database, alice: UserClient, fixed_clock: clock.FixedClock
+) -> None:
+    wait = wait_step("video.completed", {"videoId": "y1"}, timeoutSeconds=60, onTimeout="fail")
+    run = start(alice, [wait])
+    fixed_clock.advance(timedelta(seconds=61))
+    tick()
+    res = alice.post(f"/api/workflow/run/{run['id']}/retry")
+    assert res.status_code == 200, res.get_json()
+    retried = res.get_json()["run"]
+    assert (retried["status"], retried["error"]) == ("waiting", None)
+    [waiting] = retried["step_results"]
+    assert waiting["waitingFor"]["timeoutAt"] == (clock.now() + timedelta(seconds=60)).isoformat()
+    assert len(waits_of(db, run["id"])) == 1
+
+
+def test_conditions_that_render_to_invalid_ones_fail_the_step(alice: UserClient) -> None:
+    conditions = {"seconds": {"$gt": "{{input.least}}"}}
+    run = start(alice, [wait_step("video.completed", conditions)], least={"not": "a number"})
+    assert run["status"] == "failed"
+    error = run["step_results"][0]["error"]
+    assert error.startswith("conditions did not render to valid ones") and "$gt" in error
+
+
 def test_a_waiting_run_is_cancelled_at_once_and_no_event_or_timeout_resumes_it(
     db: Database,
     alice: UserClient,
@@ -271,17 +296,17 @@ def test_two_matching_events_dispatched_at_once_resume_the_run_once(
     after = {"id": "after", "type": "http", "config": {"url": endpoint.url("/after-wait")}}
     run = start(alice, [wait_step("video.completed", {"videoId": "r1"}), after])
     messages = [bus.publish(alice, "video.completed", {"videoId": "r1", "n": n}) for n in (1, 2)]
-    barrier = threading.Barrier(len(messages))
     statuses: list[int] = []
 
-    def deliver_at_once(message: Published) -> None:
-        client = bus.client.application.test_client()
-        barrier.wait()
-        statuses.append(bus.dispatch(message, client))
+    def deliver(message: Published) -> None:
+        statuses.append(bus.dispatch(message, bus.client.application.test_client()))
 
-    threads = [threading.Thread(target=deliver_at_once, args=(m,)) for m in messages]
-    for t in threads:
-        t.start()
+    threads = [threading.Thread(target=deliver, args=(m,)) for m in messages]
+    with db.transaction() as holder:  # both dispatches meet this wait at the same moment
+        holder.one("SELECT 1 FROM workflow_waits WHERE run_id = %s FOR UPDATE", (run["id"],))
+        for t in threads:
+            t.start()
+        until_blocked(db, 2)
     for t in threads:
         t.join()
 
@@ -294,6 +319,21 @@ def test_two_matching_events_dispatched_at_once_resume_the_run_once(
     with db.transaction() as tx:
         executions = tx.scalar("SELECT executions FROM workflow_runs WHERE id = %s", (run["id"],))
     assert executions == 2  # started, then resumed once
+
+
+def until_blocked(db: Database, sessions: int) -> None:
+    """Wait until that many other sessions of this database wait for a lock."""
+    deadline = time.monotonic() + 20
+    while True:
+        with db.transaction() as tx:
+            waiting = tx.scalar(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        if waiting >= sessions:
+            return
+        assert time.monotonic() < deadline, f"{waiting} of {sessions} sessions reached the lock"
+        time.sleep(0.05)
 
 
 def test_another_users_waiting_run_is_not_found(
