@@ -15,7 +15,13 @@ The executor holds the run's lease (``shared.workflows.runs``) and renews it whi
 step is in flight. A run whose lease expired is taken over by a redelivery of what
 started it, or by the per-minute job, and resumed at its first step without a
 committed result: completed steps never run again, and later steps see their saved
-outputs in ``{{steps.<id>.output}}`` exactly as the first time."""
+outputs in ``{{steps.<id>.output}}`` exactly as the first time.
+
+A step may pause its run, holding no lease and no process: a sleep or a retry's
+backoff puts it ``sleeping`` until its wake time, a ``waitForEvent`` step puts it
+``waiting`` until a matching event is dispatched (``event_dispatched``, which dispatch
+calls for every event) or the wait times out; the per-minute job (``wake_due``) wakes
+both kinds when their time has come."""
 
 from __future__ import annotations
 
@@ -28,8 +34,9 @@ from typing import Any
 from shared import clock
 from shared.db import Row
 from shared.errors import Invalid, Retryable
+from shared.events.handlers import dispatch_listener
 from shared.logs import get
-from shared.workflows import attempts, runs, step_types, store
+from shared.workflows import attempts, runs, step_types, store, waits
 
 log = get(__name__)
 
@@ -141,9 +148,20 @@ def resume_expired(limit: int = 50) -> int:
 
 def wake_due(limit: int = 50) -> int:
     """The per-minute job's duty: resume the sleeping runs whose wake time has come
-    (at the step that waited), so a run wakes at most a minute late."""
+    (at the step that waited) and the waiting runs whose wait timed out, so a run
+    wakes at most a minute late."""
     now = clock.now()
-    return _each(runs.due(now, limit), lambda run_id: _wake(run_id, now))
+    woken = _each(runs.due(now, limit), lambda run_id: _wake(run_id, now))
+    return woken + _each(waits.timed_out(now, limit), lambda run_id: _end_wait(run_id, now))
+
+
+@dispatch_listener
+def event_dispatched(event: dict[str, Any]) -> int:
+    """What dispatch calls for every dispatched event (its envelope): resume the runs
+    of its user that wait for it, each with the event as its waiting step's output.
+    Idempotent per event: a wait it ended is gone for a second dispatch."""
+    now = clock.now()
+    return _each(waits.matching(event, now), lambda run_id: _end_wait(run_id, now, event))
 
 
 def _wake(run_id: str, now: datetime) -> Row | None:
@@ -153,6 +171,16 @@ def _wake(run_id: str, now: datetime) -> Row | None:
         return None
     log.info("workflow run %s woken", run_id)
     return _execute(woken, owner)
+
+
+def _end_wait(run_id: str, now: datetime, event: dict[str, Any] | None = None) -> Row | None:
+    owner = _owner()
+    resumed = waits.end(run_id, owner, now, event)
+    if resumed is None:
+        return None
+    why = f"by event {event['eventId']}" if event is not None else "after its wait timed out"
+    log.info("workflow run %s resumed %s", run_id, why)
+    return _execute(resumed, owner)
 
 
 def _each(run_ids: list[str], go_on: Callable[[str], Row | None]) -> int:
@@ -211,7 +239,7 @@ def _run(
             result = attempts.attempt(raw, step_id, scope, ctx, earlier)
         results.append(result)
         if result["status"] == "waiting":
-            return _sleep(ctx, stored, results, result["nextAttemptAt"])
+            return _pause(ctx, stored, results)
         if result["status"] == "failed" and error is None:
             error = f"step '{step_id}' failed: {result['error']}"
             skip_reason = f"step '{step_id}' failed"
@@ -228,18 +256,23 @@ def _run(
     return finished
 
 
-def _sleep(
-    ctx: step_types.RunContext,
-    stored: list[dict[str, Any]],
-    results: list[dict[str, Any]],
-    wake_at: str,
+def _pause(
+    ctx: step_types.RunContext, stored: list[dict[str, Any]], results: list[dict[str, Any]]
 ) -> Row:
-    """A step waits: the run sleeps until then, holding no lease and no process."""
-    slept = runs.sleep(ctx.run_id, ctx.owner, results, datetime.fromisoformat(wake_at))
-    if slept is None:
+    """The last step waits: for its time (the run sleeps until then) or for an event
+    (the run waits for it), holding no lease and no process."""
+    waiting = results[-1]
+    if "waitingFor" in waiting:
+        paused = waits.begin(ctx.run_id, ctx.owner, ctx.user_id, results)
+        what = f"waits for {waiting['waitingFor']['eventType']}"
+    else:
+        wake_at = waiting["nextAttemptAt"]
+        paused = runs.sleep(ctx.run_id, ctx.owner, results, datetime.fromisoformat(wake_at))
+        what = f"sleeps until {wake_at}"
+    if paused is None:
         return _lost(ctx, stored, results)
-    log.info("workflow run %s sleeps until %s", ctx.run_id, wake_at)
-    return slept
+    log.info("workflow run %s %s", ctx.run_id, what)
+    return paused
 
 
 def _lost(

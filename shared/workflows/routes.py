@@ -205,7 +205,7 @@ def list_runs(ctx: Ctx) -> dict[str, Any]:
 @router.route(
     "POST",
     "/api/workflow/run/<runId>/cancel",
-    summary="Cancel a running run: it stops after the step in flight",
+    summary="Cancel a run: a sleeping or waiting one stops at once, a running one after its step",
     response=RUN_RESULT,
     errors=(409,),
     tag=TAG,

@@ -17,7 +17,8 @@ job) and resumed at its first step without a committed result.
 A run whose step waits (a retry's backoff, a sleep step) is checkpointed ``sleeping``
 with ``wake_at`` and holds no lease; ``wake`` leases it again once ``wake_at`` has
 passed (by the caller's clock, passed in, so the clock the wake time was computed with
-is the one it is compared with)."""
+is the one it is compared with). A run whose step waits for an event is ``waiting``,
+with a wait record (``shared.workflows.waits``) instead of a wake time."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from datetime import datetime
 from typing import Any, Literal, get_args
 
 from shared import keyset
-from shared.db import Row, get_database
+from shared.db import Row, Tx, get_database
 from shared.errors import Conflict, NotFound
 from shared.workflows.store import parse_id
 
@@ -36,10 +37,10 @@ COLUMNS = (
     "error, idempotency_key, started_at, finished_at, wake_at"
 )
 TRIGGER_TYPES = ("manual", "scheduled", "event", "webhook")
-RunStatus = Literal["running", "sleeping", "succeeded", "failed", "skipped", "cancelled"]
+RunStatus = Literal["running", "sleeping", "waiting", "succeeded", "failed", "skipped", "cancelled"]
 STATUSES: tuple[str, ...] = get_args(RunStatus)
 # a run in one of these has not ended: its outcome is still to come
-UNFINISHED: tuple[str, ...] = ("running", "sleeping")
+UNFINISHED: tuple[str, ...] = ("running", "sleeping", "waiting")
 UNFINISHED_SQL = ", ".join(f"'{status}'" for status in UNFINISHED)
 RECENT = 20
 # what an executor needs to resume a run, beyond what the API shows
@@ -209,6 +210,19 @@ def wake(run_id: str, owner: str, now: datetime) -> Row | None:
         )
 
 
+def lease_again(tx: Tx, run_id: str, owner: str, step_results: list[dict[str, Any]]) -> Row:
+    """Within ``tx``, which holds the run: running again, with these results, leased
+    to ``owner`` (a failed run retried, a waiting run whose wait just ended)."""
+    row = tx.one(
+        "UPDATE workflow_runs SET status = 'running', error = NULL, finished_at = NULL, "
+        f"step_results = %s::jsonb, lease_owner = %s, lease_until = {_LEASE}, "
+        f"executions = executions + 1 WHERE id = %s RETURNING {RESUME_COLUMNS}",
+        (json.dumps(step_results, default=str), owner, lease_seconds(), run_id),
+    )
+    assert row is not None
+    return row
+
+
 def finish(
     run_id: str, owner: str, status: str, step_results: list[dict[str, Any]], error: str | None
 ) -> Row | None:
@@ -235,10 +249,11 @@ def get(user_id: str, run_id: str) -> Row:
 
 
 def cancel(user_id: str, run_id: str) -> Row:
-    """Stop a running or sleeping run: it is ``cancelled`` at once. A running run's
-    executor, whose lease this ends, stops after the step in flight (recording it); a
-    sleeping run has none, so its waiting step and the rest are recorded skipped here.
-    409 for a run that has ended."""
+    """Stop a running, sleeping or waiting run: it is ``cancelled`` at once. A running
+    run's executor, whose lease this ends, stops after the step in flight (recording
+    it); a sleeping or waiting run has none, so its waiting step and the rest are
+    recorded skipped here, and a waiting run's wait is dropped. 409 for a run that has
+    ended."""
     run_id = parse_id(run_id, "run")
     with get_database().transaction() as tx:
         run = tx.one(
@@ -248,13 +263,16 @@ def cancel(user_id: str, run_id: str) -> Row:
         )
         if run is None:
             raise NotFound("run not found")
-        if run["status"] not in ("running", "sleeping"):
+        if run["status"] not in UNFINISHED:
             raise Conflict(
-                f"run is {run['status']}: only a running or sleeping run can be cancelled"
+                f"run is {run['status']}: only a running, sleeping or waiting run can be cancelled"
             )
         results = run["step_results"] or []
-        if run["status"] == "sleeping":
+        if run["status"] != "running":
             results = stopped(run["definition"] or [], results)
+        tx.execute(
+            "DELETE FROM workflow_waits WHERE run_id = %s AND user_id = %s", (run_id, user_id)
+        )
         row = tx.one(
             "UPDATE workflow_runs SET status = 'cancelled', error = 'cancelled', "
             "step_results = %s::jsonb, finished_at = now(), lease_owner = NULL, "
@@ -283,7 +301,7 @@ _CANCELLED = "run cancelled"
 
 
 def _stopped(waiting: dict[str, Any]) -> dict[str, Any]:
-    kept = {k: v for k, v in waiting.items() if k != "nextAttemptAt"}
+    kept = {k: v for k, v in waiting.items() if k not in ("nextAttemptAt", "waitingFor")}
     return kept | {"status": "skipped", "reason": _CANCELLED}
 
 
@@ -316,14 +334,7 @@ def reopen(user_id: str, run_id: str, owner: str) -> Row:
             if result.get("status") != "succeeded":
                 break
             kept.append(result)
-        row = tx.one(
-            "UPDATE workflow_runs SET status = 'running', error = NULL, finished_at = NULL, "
-            f"step_results = %s::jsonb, lease_owner = %s, lease_until = {_LEASE}, "
-            f"executions = executions + 1 WHERE id = %s RETURNING {RESUME_COLUMNS}",
-            (json.dumps(kept, default=str), owner, lease_seconds(), run_id),
-        )
-    assert row is not None
-    return row
+        return lease_again(tx, run_id, owner, kept)
 
 
 def page(
