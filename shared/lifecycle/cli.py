@@ -1,4 +1,4 @@
-"""``segp user export|erase``: the data lifecycle for operators."""
+"""``segp user export|erase`` and ``segp retention``: the data lifecycle for operators."""
 
 from __future__ import annotations
 
@@ -33,6 +33,17 @@ def erase(args: argparse.Namespace) -> int:
     return 0
 
 
+def retention(args: argparse.Namespace) -> int:
+    from shared.lifecycle import retention as rules
+
+    _configure()
+    counts = rules.pending() if args.dry_run else rules.purge()
+    verb = "would purge" if args.dry_run else "purged"
+    for name, count in counts.items():
+        print(f"{verb} {name}: {count}")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     user = sub.add_parser("user", help="a user's data: export it, erase it")
     usub = user.add_subparsers(dest="user_command", required=True)
@@ -44,3 +55,11 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     er.add_argument("--user", required=True, help="the user id")
     er.set_defaults(run=erase)
+
+    ret = sub.add_parser("retention", help="purge what the retention settings no longer keep")
+    ret.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what the next purge would change, change nothing",
+    )
+    ret.set_defaults(run=retention)
