@@ -231,6 +231,9 @@ def parser() -> argparse.ArgumentParser:
     from shared.treasury.cli import add_commands as treasury_commands
 
     treasury_commands(sub)
+    from shared.lifecycle.cli import add_commands as lifecycle_commands
+
+    lifecycle_commands(sub)
     goals = sub.add_parser(
         "goals-generate",
         help="generate goals for one user, or (without --user) request it for every active user",

@@ -160,6 +160,21 @@ class Settings(BaseModel):
         600, ge=5, le=24 * 3600, alias="WORKFLOW_RUN_LEASE_SECONDS"
     )
 
+    # data lifecycle: how long each kind of row is kept (days), enforced by the daily
+    # purge in batches of retention_batch_rows; exports read export_batch_rows at a time
+    retention_events_days: int = Field(90, ge=1, le=36500, alias="RETENTION_EVENTS_DAYS")
+    retention_run_payloads_days: int = Field(
+        90, ge=1, le=36500, alias="RETENTION_RUN_PAYLOADS_DAYS"
+    )
+    retention_runs_days: int = Field(365, ge=1, le=36500, alias="RETENTION_RUNS_DAYS")
+    retention_fires_days: int = Field(180, ge=1, le=36500, alias="RETENTION_FIRES_DAYS")
+    retention_rejected_days: int = Field(30, ge=1, le=36500, alias="RETENTION_REJECTED_DAYS")
+    retention_stripe_payload_days: int = Field(
+        30, ge=1, le=36500, alias="RETENTION_STRIPE_PAYLOAD_DAYS"
+    )
+    retention_batch_rows: int = Field(500, ge=1, le=100_000, alias="RETENTION_BATCH_ROWS")
+    export_batch_rows: int = Field(500, ge=1, le=100_000, alias="EXPORT_BATCH_ROWS")
+
     # per-user caps on created objects (409 past them)
     max_workflows_per_user: int = Field(500, ge=1, alias="MAX_WORKFLOWS_PER_USER")
     max_tasks_per_user: int = Field(100, ge=1, alias="MAX_SCHEDULED_TASKS_PER_USER")
@@ -211,6 +226,15 @@ class Settings(BaseModel):
         if self.model_provider == "gemini" and not (self.gemini_api_key or self.use_vertexai):
             raise ValueError(
                 "MODEL_PROVIDER=gemini needs GEMINI_API_KEY or GOOGLE_GENAI_USE_VERTEXAI"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _summaries_outlive_payloads(self) -> Settings:
+        if self.retention_runs_days < self.retention_run_payloads_days:
+            raise ValueError(
+                "RETENTION_RUNS_DAYS must be at least RETENTION_RUN_PAYLOADS_DAYS "
+                "(a run's summary is kept at least as long as its payloads)"
             )
         return self
 

@@ -91,6 +91,8 @@ def _claim(envelope: Envelope, delivery_id: str | None) -> Row | Status:
     settings = get_settings()
     event_id = str(envelope.event_id)
     with get_database().transaction() as tx:
+        if tx.scalar("SELECT 1 FROM retired_events WHERE id = %s", (event_id,)):
+            return "duplicate"  # dispatched long ago, its row purged or erased since
         # Normally recorded before it was published; an event someone else published
         # is recorded here, so the log and the dedupe cover it too.
         tx.execute(

@@ -82,9 +82,11 @@ def _housekeeping() -> dict[str, int]:
     the next minute does what this one could not. It relays events whose publish
     failed after their commit, drops ended rate-limit windows, resumes workflow runs
     whose executor died (their lease expired), wakes sleeping runs whose wake time has
-    come, and closes the fire history of runs that ended or starts the runs of fires
-    claimed by a process that died."""
+    come, closes the fire history of runs that ended or starts the runs of fires
+    claimed by a process that died, and once a day purges what retention no longer
+    keeps."""
     from shared.events.publish import relay_pending
+    from shared.lifecycle.retention import purge_daily
     from shared.scheduler.settle import settle_fires
     from shared.web.ratelimit import prune
     from shared.workflows.engine import resume_expired, wake_due
@@ -95,6 +97,7 @@ def _housekeeping() -> dict[str, int]:
         "runsResumed": resume_expired,
         "runsWoken": wake_due,
         "firesSettled": settle_fires,
+        "retentionPurged": purge_daily,
     }
     done: dict[str, int] = {}
     for name, duty in duties.items():

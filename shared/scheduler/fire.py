@@ -171,6 +171,15 @@ def _key(task: Row, delivery: Delivery, now: datetime) -> tuple[str, datetime | 
     return slot_key(slot.at), slot.at, "scheduler"
 
 
+def _before_kept_history(tx: Tx, at: datetime | None) -> bool:
+    """Whether a slot is older than the fire history retention kept: its key may have
+    been purged, and it is far past any catch-up window, so it counts as delivered."""
+    if at is None:
+        return False
+    purged_before = tx.scalar("SELECT purged_before FROM retention_marks WHERE kind = 'fires'")
+    return purged_before is not None and at < as_utc(purged_before)
+
+
 def _claim(delivery: Delivery, now: datetime) -> Claim | dict[str, Any]:
     with get_database().transaction() as tx:
         task = tx.one(
@@ -180,6 +189,8 @@ def _claim(delivery: Delivery, now: datetime) -> Claim | dict[str, Any]:
             return {"status": "ignored", "reason": "no such task (deleted)"}
         key, slot, source = _key(task, delivery, now)
         outcome: dict[str, Any] = {"taskId": delivery.task_id, "fireKey": key}
+        if _before_kept_history(tx, slot or delivery.schedule_time):
+            return {**outcome, "status": "duplicate", "previous": "purged"}
         schedule_time = slot or delivery.schedule_time or now
         if not task["is_active"]:
             record(tx, task, key, slot, "skipped", source, now, "task is paused")

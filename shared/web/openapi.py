@@ -74,7 +74,7 @@ def operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
     responses: dict[str, Any] = {
         str(route.status): {
             "description": "Success",
-            "content": {"application/json": {"schema": _schema(route.response, components)}},
+            "content": {route.media_type: {"schema": _schema(route.response, components)}},
         }
     }
     for code in sorted(codes):

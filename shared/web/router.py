@@ -73,6 +73,7 @@ class Route:
     errors: tuple[int, ...] = ()
     tag: str = "api"
     rate_limit: str | None = None  # a bucket of shared.web.ratelimit, enforced per user
+    media_type: str = "application/json"  # of the success response (a handler's Response)
 
 
 class Router:
@@ -93,6 +94,7 @@ class Router:
         errors: tuple[int, ...] = (),
         tag: str = "api",
         rate_limit: str | None = None,
+        media_type: str = "application/json",
     ) -> Callable[[Handler], Handler]:
         """Declare a route. ``rate_limit`` names a bucket of ``shared.web.ratelimit``
         (e.g. ``"model"`` for routes that call the model): the frame counts each
@@ -118,6 +120,7 @@ class Router:
                     errors,
                     tag,
                     rate_limit,
+                    media_type,
                 )
             )
             return handler
