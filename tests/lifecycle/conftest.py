@@ -71,6 +71,19 @@ def populate(api: Any, db: Database, user: str) -> dict[str, str]:
         "now() + interval '1 hour', %s::jsonb) RETURNING id",
         (workflow, user, json.dumps({"who": user})),
     )
+    waiting = _sql(
+        db,
+        "INSERT INTO workflow_runs (workflow_id, user_id, trigger_type, status) "
+        "VALUES (%s, %s, 'manual', 'waiting') RETURNING id",
+        (workflow, user),
+    )
+    _sql(
+        db,
+        "INSERT INTO workflow_waits (run_id, user_id, step_id, event_type, began_at, timeout_at) "
+        "VALUES (%s, %s, 'wait', 'lifecycle.awaited', now(), now() + interval '1 day') "
+        "RETURNING run_id",
+        (waiting, user),
+    )
     _sql(
         db,
         "INSERT INTO scheduled_task_runs (task_id, user_id, fire_key, status, workflow_run_id) "
