@@ -12,7 +12,7 @@ import pytest
 
 from shared import bootstrap
 from shared.config import Settings
-from shared.console.assets import STATIC, assets
+from shared.console.assets import STATIC, assets, total_bytes
 from shared.local.env import local_settings
 from tests.conftest import test_settings
 
@@ -102,3 +102,8 @@ def test_every_module_the_page_imports_is_shipped() -> None:
             if resolved.as_posix() not in seen:
                 todo.append(resolved.as_posix())
     assert {n for n in shipped if n.endswith(".js")} == seen  # and nothing shipped unused
+
+
+def test_the_console_stays_small() -> None:
+    """The README states about 50 KB; a framework or a vendored library would not fit."""
+    assert 30_000 < total_bytes() < 80_000

@@ -84,5 +84,10 @@ window.addEventListener("hashchange", () => {
   route();
   $("main").focus();
 });
+// the skip link moves focus without changing the route
+document.querySelector(".skip").addEventListener("click", (event) => {
+  event.preventDefault();
+  $("main").focus();
+});
 takeTokenFromLink();
 route();

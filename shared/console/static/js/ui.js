@@ -121,6 +121,27 @@ export function action(label, run, { secondary, describe } = {}) {
   return button;
 }
 
+/** A titled form whose submit runs `submit(outcome)`; a failure is said in its outcome. */
+export function formPanel({ id, title, fields, button, submit, role }) {
+  const outcome = h("p", { className: "hint", role: "status" });
+  const press = h("button", { type: "submit" }, button);
+  const form = h("form", { className: "panel", role, "aria-labelledby": id }, h("h2", { id }, title), fields, press, outcome);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    press.disabled = true;
+    outcome.textContent = "";
+    try {
+      await submit(outcome);
+    } catch (error) {
+      outcome.textContent = `Failed: ${error.message}`;
+      announce(`${title} failed: ${error.message}`, "bad");
+    } finally {
+      press.disabled = false;
+    }
+  });
+  return form;
+}
+
 export function parseJson(text, what) {
   if (!text.trim()) return undefined;
   try {

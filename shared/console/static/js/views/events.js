@@ -1,33 +1,23 @@
 // Events: a live stream of the event log (polled every second), what each event
 // triggered, the runs it started, and why the other triggers of its type did not run.
 import { get, post } from "../api.js";
-import { action, announce, badge, disclose, field, h, json, kv, parseJson, poll, refresh, when } from "../ui.js";
+import { action, announce, badge, disclose, field, formPanel, h, json, kv, parseJson, poll, refresh, when } from "../ui.js";
 import { workflowName, workflowsById } from "./shared.js";
 
 export async function render(root) {
   const type = h("input", { name: "eventType", value: "console.test", required: true, autocomplete: "off" });
   const payload = h("textarea", { name: "payload", rows: 5, spellcheck: false }, '{\n  "hello": "world"\n}');
-  const sent = h("p", { className: "hint", role: "status" });
-  const form = h(
-    "form",
-    { className: "panel", "aria-labelledby": "send-title" },
-    h("h2", { id: "send-title" }, "Send a test event"),
-    field("Event type", type, "letters, digits, dots, dashes: e.g. lead.created"),
-    field("Payload (JSON object)", payload),
-    h("button", { type: "submit" }, "Send event"),
-    sent,
-  );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    try {
+  const form = formPanel({
+    id: "send-title",
+    title: "Send a test event",
+    fields: [field("Event type", type, "letters, digits, dots, dashes: e.g. lead.created"), field("Payload (JSON object)", payload)],
+    button: "Send event",
+    submit: async (outcome) => {
       const body = { eventType: type.value.trim(), payload: parseJson(payload.value, "Payload") };
       const result = await post("events", body);
-      sent.textContent = `Accepted: event ${result.eventId}`;
+      outcome.textContent = `Accepted: event ${result.eventId}`;
       announce(`Event ${body.eventType} accepted`);
-    } catch (error) {
-      sent.textContent = `Not sent: ${error.message}`;
-      announce(`Not sent: ${error.message}`, "bad");
-    }
+    },
   });
 
   const filter = h("input", { type: "search", name: "filter", autocomplete: "off", placeholder: "all types" });

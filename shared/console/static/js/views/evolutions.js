@@ -4,7 +4,7 @@
 // the evolutions run from this page.
 import { post } from "../api.js";
 import { diffView } from "../diff.js";
-import { announce, disclose, field, h, json, kv, parseJson } from "../ui.js";
+import { announce, disclose, field, formPanel, h, json, kv, parseJson } from "../ui.js";
 
 const done = [];
 
@@ -13,30 +13,18 @@ export async function render(root) {
   const output = h("textarea", { name: "output", rows: 6, required: true }, "Our new product launches next week. It is good. Buy it.");
   const context = h("textarea", { name: "context", rows: 2 });
   const results = h("div", { "aria-live": "polite" });
-  const form = h(
-    "form",
-    { className: "panel", "aria-labelledby": "evolve-title" },
-    h("h2", { id: "evolve-title" }, "Evolve an output"),
-    field("Agent id", agent),
-    field("Output (text, or a JSON object)", output),
-    field("Context (optional, text or JSON)", context),
-    h("button", { type: "submit" }, "Evolve"),
-  );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const button = form.querySelector("button");
-    button.disabled = true;
-    try {
+  const form = formPanel({
+    id: "evolve-title",
+    title: "Evolve an output",
+    fields: [field("Agent id", agent), field("Output (text, or a JSON object)", output), field("Context (optional, text or JSON)", context)],
+    button: "Evolve",
+    submit: async () => {
       const body = { agentId: agent.value.trim(), output: maybeJson(output.value), context: maybeJson(context.value) || undefined };
       const result = await post("oracle/evolve", body);
       done.unshift(result);
       show(results);
       announce(`Evolved: ${result.stopReason}`);
-    } catch (error) {
-      announce(`Not evolved: ${error.message}`, "bad");
-    } finally {
-      button.disabled = false;
-    }
+    },
   });
   root.append(
     h("h1", {}, "Evolutions"),

@@ -1,7 +1,7 @@
 // Memory: a recall playground (each result with its similarity and the ranking that
 // found it), storing a memory to try it on, and the Digital Soul.
 import { bodyEnum, get, post } from "../api.js";
-import { announce, field, h, json, kv, options } from "../ui.js";
+import { announce, field, formPanel, h, json, kv, options } from "../ui.js";
 
 export async function render(root) {
   const [modes, types] = await Promise.all([bodyEnum("RecallMemories", "mode"), bodyEnum("StoreMemory", "type")]);
@@ -10,44 +10,32 @@ export async function render(root) {
   options(mode, modes.length ? modes : [["", "semantic (the only ranking this API offers)"]]);
   const limit = h("input", { type: "number", name: "limit", min: 1, max: 50, value: 10 });
   const results = h("div", { "aria-live": "polite" });
-  const search = h(
-    "form",
-    { className: "panel", role: "search", "aria-labelledby": "recall-title" },
-    h("h2", { id: "recall-title" }, "Search memories"),
-    h("div", { className: "row" }, field("Query", query), field("Ranking", mode, "semantic, keyword or hybrid where the API offers them"), field("Results", limit)),
-    h("button", { type: "submit" }, "Search"),
-  );
-  search.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    try {
+  const search = formPanel({
+    id: "recall-title",
+    title: "Search memories",
+    role: "search",
+    fields: h("div", { className: "row" }, field("Query", query), field("Ranking", mode, "semantic, keyword or hybrid where the API offers them"), field("Results", limit)),
+    button: "Search",
+    submit: async () => {
       const body = { query: query.value, limit: Number(limit.value) || 10, mode: mode.value || undefined };
       const found = await post("memory/recall", body);
       results.replaceChildren(resultList(found.memories || []));
-    } catch (error) {
-      announce(`Search failed: ${error.message}`, "bad");
-    }
+    },
   });
 
   const kind = h("select", { name: "type" });
   options(kind, types.length ? types : ["episodic", "semantic", "procedural"]);
   const content = h("textarea", { name: "content", rows: 3, required: true });
-  const store = h(
-    "form",
-    { className: "panel", "aria-labelledby": "store-title" },
-    h("h2", { id: "store-title" }, "Store a memory"),
-    field("Type", kind),
-    field("Content", content),
-    h("button", { type: "submit" }, "Store"),
-  );
-  store.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    try {
+  const store = formPanel({
+    id: "store-title",
+    title: "Store a memory",
+    fields: [field("Type", kind), field("Content", content)],
+    button: "Store",
+    submit: async () => {
       const stored = await post("memory/store", { type: kind.value, content: content.value });
       announce(`Memory ${stored.action}`);
       content.value = "";
-    } catch (error) {
-      announce(`Not stored: ${error.message}`, "bad");
-    }
+    },
   });
 
   const soul = h("section", { className: "panel", "aria-labelledby": "soul-title" }, h("h2", { id: "soul-title" }, "Digital Soul"));

@@ -1,7 +1,7 @@
 // Runs: every workflow's runs with a status filter, running a workflow now, and one
 // run's timeline of steps (attempts, waits, input and output) with retry and cancel.
 import { get, post, queryEnum } from "../api.js";
-import { action, announce, badge, between, disclose, duration, field, h, json, kv, options, parseJson, poll, refresh, when } from "../ui.js";
+import { action, announce, badge, between, disclose, duration, field, formPanel, h, json, kv, options, parseJson, poll, refresh, when } from "../ui.js";
 import { workflowName, workflowsById } from "./shared.js";
 
 const RUNS_PATH = "/api/workflow/{id}/runs";
@@ -22,29 +22,19 @@ async function list(root) {
   const runWhich = h("select", { name: "runWorkflow", required: true });
   options(runWhich, [...workflows.values()].map((w) => [String(w.id), w.name]));
   const input = h("textarea", { name: "input", rows: 3, spellcheck: false }, "{}");
-  const outcome = h("p", { className: "hint", role: "status" });
-  const runForm = h(
-    "form",
-    { className: "panel", "aria-labelledby": "run-now-title" },
-    h("h2", { id: "run-now-title" }, "Run a workflow now"),
-    field("Workflow", runWhich),
-    field("Input (JSON object)", input),
-    h("button", { type: "submit", disabled: !workflows.size }, "Run now"),
-    outcome,
-  );
-  runForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    try {
-      const body = { input: parseJson(input.value, "Input") };
-      const result = await post(`workflow/${runWhich.value}/run`, body);
+  const runForm = formPanel({
+    id: "run-now-title",
+    title: "Run a workflow now",
+    fields: [field("Workflow", runWhich), field("Input (JSON object)", input)],
+    button: "Run now",
+    submit: async (outcome) => {
+      const result = await post(`workflow/${runWhich.value}/run`, { input: parseJson(input.value, "Input") });
       const run = result.run;
       outcome.replaceChildren("Run ", h("a", { href: `#/runs/${run.id}` }, String(run.id).slice(0, 8)), " ", badge(run.status));
       announce(`Run started: ${run.status}`);
-    } catch (error) {
-      outcome.textContent = `Not run: ${error.message}`;
-      announce(`Not run: ${error.message}`, "bad");
-    }
+    },
   });
+  runForm.querySelector("button").disabled = !workflows.size;
 
   root.append(
     h("h1", {}, "Runs"),
