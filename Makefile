@@ -23,7 +23,9 @@ $(BENCH_STAMP): $(STAMP)
 run: $(STAMP)
 	$(BIN)/segp serve
 
+# The console's browser tests drive Debian's chromium: .ci/chromium installs it when missing.
 test: $(STAMP)
+	@.ci/chromium >/dev/null
 	$(BIN)/python -m pytest
 
 # The modules that read the time, again: with the clock a year ahead (libfaketime,

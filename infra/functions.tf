@@ -8,7 +8,7 @@ locals {
       entry_point = "api"
       description = "Every /api/... route; authenticated by the user's JWT"
       public      = true
-      env_sets    = ["database", "events", "model", "vertex", "scheduler"]
+      env_sets    = ["database", "events", "model", "vertex", "scheduler", "console"]
       secrets     = ["jwt_secret", "gemini_api_key"]
       size        = { memory = "512Mi", cpu = "1", timeout_seconds = 60, max_instances = 10, min_instances = 0, concurrency = 4 }
     }
@@ -99,6 +99,10 @@ locals {
       GOOGLE_GENAI_USE_VERTEXAI = "true"
       GOOGLE_CLOUD_PROJECT      = var.project_id
       GOOGLE_CLOUD_LOCATION     = local.vertex_location
+    }
+    # the operations console's static files at /console (api only)
+    console = {
+      CONSOLE_ENABLED = tostring(var.console_enabled)
     }
     scheduler = {
       SCHEDULER_PROJECT         = var.project_id

@@ -70,6 +70,12 @@ variable "function_overrides" {
   }
 }
 
+variable "console_enabled" {
+  type        = bool
+  description = "Whether the api function serves the operations console at /console (CONSOLE_ENABLED); a client of the public /api routes, signed in with a user token."
+  default     = false
+}
+
 variable "log_level" {
   type        = string
   description = "LOG_LEVEL of every function."

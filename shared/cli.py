@@ -43,7 +43,11 @@ def _serve(args: argparse.Namespace) -> int:
         f"; migrations applied now: {len(applied)}"
     )
     print(f"model: {describe(settings)}")
-    print(f"dev token (user 'dev'): {mint('dev', settings.jwt_secret)}")
+    dev_token = mint("dev", settings.jwt_secret)
+    print(f"dev token (user 'dev'): {dev_token}")
+    if settings.console_enabled:
+        # the fragment stays in the browser (never sent to a server); the page signs in with it
+        print(f"console: {url}/console/#token={dev_token}")
     clock = None
     if not settings.mirror_configured and not args.no_clock:
         from shared.local.clock import LocalClock

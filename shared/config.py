@@ -187,6 +187,9 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(1024 * 1024, ge=1024, alias="MAX_BODY_BYTES")
     # browser origins that may call the api function (CORS); none: no CORS headers
     cors_allowed_origins: str = Field("", alias="CORS_ALLOWED_ORIGINS")
+    # the operations console's files at /console (served by the api function): off
+    # unless set; the local shape turns it on
+    console_enabled: bool = Field(False, alias="CONSOLE_ENABLED")
     # JSON stored from outside (bodies, http step responses, agent outputs, event
     # payloads): how deeply it may nest (well below where recursive readers fail) and
     # how large it may be

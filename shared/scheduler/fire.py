@@ -26,6 +26,7 @@ from shared.config import get_settings
 from shared.db import Row, Tx, get_database
 from shared.errors import AppError, BadRequest, Retryable
 from shared.logs import get
+from shared.scheduler import tasks
 from shared.scheduler.cron import Schedule, rfc3339
 from shared.scheduler.tasks import COLUMNS
 from shared.workflows.engine import start
@@ -290,3 +291,11 @@ def fire(delivery: Delivery, now: datetime | None = None) -> dict[str, Any]:
     if isinstance(claimed, dict):
         return claimed
     return execute(claimed)
+
+
+def fire_now(user_id: str, task_id: str) -> dict[str, Any]:
+    """A fire outside the schedule, as Cloud Scheduler's "force run" makes one: a key of
+    its own (each request is one fire, recorded with source ``forced``), the task's
+    overlap policy applies, and a paused task records it skipped."""
+    task = tasks.get(user_id, task_id)
+    return fire(Delivery(str(task["id"]), None))
