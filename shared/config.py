@@ -159,6 +159,15 @@ class Settings(BaseModel):
     workflow_run_lease_seconds: int = Field(
         600, ge=5, le=24 * 3600, alias="WORKFLOW_RUN_LEASE_SECONDS"
     )
+    # the topic a claimed run is handed to its own execution on (workflow-run); unset,
+    # the claimer executes the run itself (locally the local bus hands it over)
+    runs_topic: str | None = Field(None, min_length=1, alias="RUNS_TOPIC")
+    # how long a queued run waits for its hand-off before the per-minute job starts it
+    workflow_run_start_grace_seconds: int = Field(
+        120, ge=0, le=3600, alias="WORKFLOW_RUN_START_GRACE_SECONDS"
+    )
+    # how many runs the local bus executes at once under `segp serve`
+    local_run_workers: int = Field(8, ge=1, le=64, alias="LOCAL_RUN_WORKERS")
 
     # per-user caps on created objects (409 past them)
     max_workflows_per_user: int = Field(500, ge=1, alias="MAX_WORKFLOWS_PER_USER")
@@ -260,6 +269,15 @@ class Settings(BaseModel):
         if self.event_bus:
             return self.event_bus
         return "pubsub" if (self.pubsub_project or self.pubsub_emulator_host) else "off"
+
+    @property
+    def run_handoff(self) -> Literal["pubsub", "local", "inline"]:
+        """How a claimed run reaches its execution: a message on ``RUNS_TOPIC`` when the
+        bus is Pub/Sub and the topic is set, the local bus under ``segp serve``, else
+        the claimer executes it."""
+        if self.bus_mode == "pubsub" and self.runs_topic:
+            return "pubsub"
+        return "local" if self.bus_mode == "local" else "inline"
 
     @property
     def uses_cloud_sql(self) -> bool:
