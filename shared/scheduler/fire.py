@@ -28,8 +28,8 @@ from shared.errors import AppError, BadRequest, Retryable
 from shared.logs import get
 from shared.scheduler.cron import Schedule, rfc3339
 from shared.scheduler.tasks import COLUMNS
-from shared.workflows.engine import start
-from shared.workflows.runs import UNFINISHED
+from shared.workflows.engine import Started, start_many
+from shared.workflows.runs import UNFINISHED, Request
 
 log = get(__name__)
 
@@ -227,29 +227,43 @@ def _finish(row_id: str, status: str, run_id: Any, detail: str | None) -> None:
 def execute(claim: Claim) -> dict[str, Any]:
     """Run the claimed fire's workflow once (the engine's idempotency key) and record
     the outcome. ``Retryable`` propagates, leaving the row ``running`` for the retry.
-    A claim an earlier attempt made is a duplicate unless this call executed the run
+    A claim an earlier attempt made is a duplicate unless this call started the run
     (it was never started, or its executor died and this call took it over)."""
+    [outcome] = execute_many([claim])
+    return outcome
+
+
+def execute_many(claims: list[Claim]) -> list[dict[str, Any]]:
+    """``execute`` for several claims at once: their runs are claimed in one pass and
+    each handed to its own execution (the tick's fan-out)."""
+    requests = [
+        Request(
+            str(claim.task["workflow_id"]),
+            claim.task["user_id"],
+            "scheduled",
+            {
+                "taskId": str(claim.task["id"]),
+                "scheduleTime": rfc3339(claim.schedule_time),
+                "source": claim.source,
+            },
+            {},
+            idempotency_key=run_key(claim.task, claim.fire_key),
+        )
+        for claim in claims
+    ]
+    started = start_many(requests) if requests else []
+    return [_outcome(claim, s) for claim, s in zip(claims, started, strict=True)]
+
+
+def _outcome(claim: Claim, started: Started | AppError) -> dict[str, Any]:
     task = claim.task
     outcome: dict[str, Any] = {"taskId": str(task["id"]), "fireKey": claim.fire_key}
-    trigger = {
-        "taskId": str(task["id"]),
-        "scheduleTime": rfc3339(claim.schedule_time),
-        "source": claim.source,
-    }
-    try:
-        started = start(
-            str(task["workflow_id"]),
-            task["user_id"],
-            trigger,
-            "scheduled",
-            idempotency_key=run_key(task, claim.fire_key),
-        )
-    except Retryable:
-        raise
-    except AppError as exc:  # not the user's any more, invalid, conflicting: no retry fixes it
-        log.warning("scheduled fire of task %s failed: %s", task["id"], exc.message)
-        _finish(claim.row_id, "failed", None, exc.message)
-        return {**outcome, "status": "failed", "error": exc.message}
+    if isinstance(started, Retryable):
+        raise started
+    if isinstance(started, AppError):  # not the user's any more, invalid: no retry fixes it
+        log.warning("scheduled fire of task %s failed: %s", task["id"], started.message)
+        _finish(claim.row_id, "failed", None, started.message)
+        return {**outcome, "status": "failed", "error": started.message}
     run = started.run
     if run["status"] not in UNFINISHED:  # whoever executed it, the run has ended
         _finish(claim.row_id, "fired", run["id"], f"workflow run {run['status']}")
