@@ -25,6 +25,8 @@ def _registry() -> dict[str, tuple[str, Bench]]:
         event_dispatch,
         evolve_overhead,
         memory_recall,
+        run_fanout,
+        run_resume,
         scheduler_reconcile,
     )
 
@@ -34,10 +36,20 @@ def _registry() -> dict[str, tuple[str, Bench]]:
         "memory-recall": (memory_recall.__doc__ or "", memory_recall.run),
         "scheduler-reconcile": (scheduler_reconcile.__doc__ or "", scheduler_reconcile.run),
         "evolve-overhead": (evolve_overhead.__doc__ or "", evolve_overhead.run),
+        "run-fanout": (run_fanout.__doc__ or "", run_fanout.run),
+        "run-resume": (run_resume.__doc__ or "", run_resume.run),
     }
 
 
-NAMES = ("cold-start", "event-dispatch", "memory-recall", "scheduler-reconcile", "evolve-overhead")
+NAMES = (
+    "cold-start",
+    "event-dispatch",
+    "memory-recall",
+    "scheduler-reconcile",
+    "evolve-overhead",
+    "run-fanout",
+    "run-resume",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

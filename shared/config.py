@@ -110,7 +110,7 @@ class Settings(BaseModel):
     scheduler_run_stale_seconds: int = Field(
         3600, ge=60, le=7 * 24 * 3600, alias="SCHEDULER_RUN_STALE_SECONDS"
     )
-    scheduler_tick_batch: int = Field(100, ge=1, le=10_000, alias="SCHEDULER_TICK_BATCH")
+    scheduler_tick_batch: int = Field(1000, ge=1, le=10_000, alias="SCHEDULER_TICK_BATCH")
 
     # self-improvement
     improve_dedupe_threshold: float = Field(0.9, gt=0, le=1, alias="IMPROVE_DEDUPE_THRESHOLD")
