@@ -208,7 +208,9 @@ def _bench(args: argparse.Namespace) -> int:
     sys.path.insert(0, str(root))  # bench/ and the test fakes it uses live beside shared/
     from bench.runner import run
 
-    return run(args.names, quick=args.quick, save=not args.no_save, strict=args.strict)
+    return run(
+        args.names, quick=args.quick, save=not args.no_save, strict=args.strict, out=args.out
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -279,11 +281,13 @@ def parser() -> argparse.ArgumentParser:
         "names",
         nargs="*",
         metavar="NAME",
-        help="cold-start, event-dispatch, memory-recall, scheduler-reconcile, evolve-overhead",
+        help="cold-start, event-dispatch, memory-recall, scheduler-reconcile, evolve-overhead, "
+        "run-fanout, run-resume",
     )
     bench.add_argument("--quick", action="store_true", help="small sizes, to try the harness")
     bench.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     bench.add_argument("--no-save", action="store_true", help="do not write bench/results")
+    bench.add_argument("--out", metavar="FILE", help="also write the figures run to FILE (JSON)")
     bench.set_defaults(run=_bench)
     return top
 

@@ -110,7 +110,7 @@ class Settings(BaseModel):
     scheduler_run_stale_seconds: int = Field(
         3600, ge=60, le=7 * 24 * 3600, alias="SCHEDULER_RUN_STALE_SECONDS"
     )
-    scheduler_tick_batch: int = Field(100, ge=1, le=10_000, alias="SCHEDULER_TICK_BATCH")
+    scheduler_tick_batch: int = Field(1000, ge=1, le=10_000, alias="SCHEDULER_TICK_BATCH")
 
     # self-improvement
     improve_dedupe_threshold: float = Field(0.9, gt=0, le=1, alias="IMPROVE_DEDUPE_THRESHOLD")
@@ -159,6 +159,15 @@ class Settings(BaseModel):
     workflow_run_lease_seconds: int = Field(
         600, ge=5, le=24 * 3600, alias="WORKFLOW_RUN_LEASE_SECONDS"
     )
+    # the topic a claimed run is handed to its own execution on (workflow-run); unset,
+    # the claimer executes the run itself (locally the local bus hands it over)
+    runs_topic: str | None = Field(None, min_length=1, alias="RUNS_TOPIC")
+    # how long a queued run waits for its hand-off before the per-minute job starts it
+    workflow_run_start_grace_seconds: int = Field(
+        120, ge=0, le=3600, alias="WORKFLOW_RUN_START_GRACE_SECONDS"
+    )
+    # how many runs the local bus executes at once under `segp serve`
+    local_run_workers: int = Field(8, ge=1, le=64, alias="LOCAL_RUN_WORKERS")
 
     # data lifecycle: how long each kind of row is kept (days), enforced by the daily
     # purge in batches of retention_batch_rows; exports read export_batch_rows at a time
@@ -287,6 +296,15 @@ class Settings(BaseModel):
         if self.event_bus:
             return self.event_bus
         return "pubsub" if (self.pubsub_project or self.pubsub_emulator_host) else "off"
+
+    @property
+    def run_handoff(self) -> Literal["pubsub", "local", "inline"]:
+        """How a claimed run reaches its execution: a message on ``RUNS_TOPIC`` when the
+        bus is Pub/Sub and the topic is set, the local bus under ``segp serve``, else
+        the claimer executes it."""
+        if self.bus_mode == "pubsub" and self.runs_topic:
+            return "pubsub"
+        return "local" if self.bus_mode == "local" else "inline"
 
     @property
     def uses_cloud_sql(self) -> bool:

@@ -1,7 +1,8 @@
 """``segp serve``: every function in one process on one port, the way Cloud Functions
 would call them. ``/api/...`` goes to the ``api`` function with its path unchanged;
 ``/console`` to the same function (its static files); ``/evolve``, ``/schedule-fire``,
-``/event-dispatch``, ``/goal-generation`` and ``/treasury-webhook`` go to theirs. The local clock and bus post to these same paths."""
+``/event-dispatch``, ``/workflow-run``, ``/goal-generation`` and ``/treasury-webhook`` go
+to theirs. The local clock and bus post to these same paths."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ MOUNTS: dict[str, str] = {
     "/treasury-webhook": "treasury_webhook",
     "/goal-generation": "goal_generation",
     "/event-dispatch": "event_dispatch",
+    "/workflow-run": "workflow_run",
     "/schedule-fire": "schedule_fire",
 }
 

@@ -74,6 +74,9 @@ class Route:
     tag: str = "api"
     rate_limit: str | None = None  # a bucket of shared.web.ratelimit, enforced per user
     media_type: str = "application/json"  # of the success response (a handler's Response)
+    # other success statuses a handler may answer (returning ``(body, status)``), each
+    # with its description, in the response schema's shape
+    also: tuple[tuple[int, str], ...] = ()
 
 
 class Router:
@@ -95,6 +98,7 @@ class Router:
         tag: str = "api",
         rate_limit: str | None = None,
         media_type: str = "application/json",
+        also: tuple[tuple[int, str], ...] = (),
     ) -> Callable[[Handler], Handler]:
         """Declare a route. ``rate_limit`` names a bucket of ``shared.web.ratelimit``
         (e.g. ``"model"`` for routes that call the model): the frame counts each
@@ -121,6 +125,7 @@ class Router:
                     tag,
                     rate_limit,
                     media_type,
+                    also,
                 )
             )
             return handler
