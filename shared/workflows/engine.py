@@ -46,7 +46,7 @@ from shared.errors import AppError, Invalid, Retryable
 from shared.events.handlers import dispatch_listener
 from shared.logs import get
 from shared.rejections import record_rejection
-from shared.workflows import attempts, handoff, runs, step_types, store, waits
+from shared.workflows import attempts, ended, handoff, runs, step_types, store, waits
 
 log = get(__name__)
 T = TypeVar("T")
@@ -365,7 +365,10 @@ def _execute(run: Row, owner: str) -> Row:
         str(run["id"]), str(run["workflow_id"]), run["user_id"], int(run.get("depth") or 0), owner
     )
     scope: dict[str, Any] = {"trigger": run["trigger_data"], "input": run["input"], "steps": {}}
-    return _run(definition, list(run["step_results"] or []), scope, ctx)
+    after = _run(definition, list(run["step_results"] or []), scope, ctx)
+    if after["status"] not in runs.UNFINISHED:
+        ended.announce(after)
+    return after
 
 
 def _run(
