@@ -1,15 +1,18 @@
 """Nearest-neighbour search in one store, correct under per-user filters.
 
-pgvector (0.6 here, no iterative scan) applies ``WHERE`` after the HNSW index scan has
-produced its ``ef_search`` candidates, so a user who owns a small share of a table gets
-few or none of their rows back at the default ``ef_search`` of 40. The strategy:
+pgvector applies ``WHERE`` after the HNSW index scan has produced its ``ef_search``
+candidates, so a user who owns a small share of a table gets few or none of their rows
+back at the default ``ef_search`` of 40. pgvector 0.8 can go on scanning
+(``hnsw.iterative_scan``); 0.6 (older Cloud SQL instances) cannot. The strategy:
 
 - the user's matching rows are counted (capped): when there are at most
   ``MEMORY_EXACT_SCAN_MAX_ROWS`` of them, an exact scan over just those rows (found by
   the ``user_id`` indexes) is both correct and cheap;
 - otherwise the HNSW index is used with ``ef_search`` raised for this query so that,
   at the user's share of the table, the candidate list holds about twice the rows
-  asked for; when that would exceed ``MEMORY_EF_SEARCH_MAX``, the scan is exact;
+  asked for; when that would exceed ``MEMORY_EF_SEARCH_MAX``, the scan is exact; where
+  the server has pgvector 0.8, the scan is also iterative (``strict_order``, so rows
+  still come best first) and continues past a candidate list that came back short;
 - an index scan that still returns fewer rows than asked (and than exist) is redone
   exactly, so a filter never silently loses results.
 """
@@ -17,6 +20,8 @@ few or none of their rows back at the default ``ef_search`` of 40. The strategy:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -29,6 +34,7 @@ if TYPE_CHECKING:
     from pgvector import Vector
 
 DEFAULT_EF_SEARCH = 40
+_DEFAULTS = {"hnsw.ef_search": str(DEFAULT_EF_SEARCH), "hnsw.iterative_scan": "off"}
 _HEADROOM = 2.0  # candidates wanted per row asked for, at the user's share
 
 
@@ -47,6 +53,7 @@ class Plan:
     exact: bool
     ef_search: int | None = None
     matching: int = 0
+    iterative: bool = False  # hnsw.iterative_scan (pgvector 0.8)
 
 
 def where(kind: Kind, user_id: str, model: str, filters: Filters) -> tuple[str, list[Any]]:
@@ -91,7 +98,12 @@ def choose(tx: Tx, kind: Kind, clause: str, params: list[Any], limit: int) -> Pl
     ef = math.ceil(limit * _HEADROOM * total / max(matching, 1))
     if ef > settings.memory_ef_search_max:
         return Plan(exact=True, matching=matching)
-    return Plan(exact=False, ef_search=max(ef, limit, DEFAULT_EF_SEARCH), matching=matching)
+    return Plan(
+        exact=False,
+        ef_search=max(ef, limit, DEFAULT_EF_SEARCH),
+        matching=matching,
+        iterative=tx.features.iterative_scan,
+    )
 
 
 def search_sql(kind: Kind, clause: str, exact: bool) -> str:
@@ -131,15 +143,25 @@ def _run(
         sql = "EXPLAIN " + sql
     if plan.exact:
         return tx.all(sql, _params(params, vector, limit, exact=True))
-    previous = tx.scalar("SELECT current_setting('hnsw.ef_search', true)")
-    tx.scalar("SELECT set_config('hnsw.ef_search', %s, true)", (str(plan.ef_search),))
-    try:
+    overrides = {"hnsw.ef_search": str(plan.ef_search)}
+    if plan.iterative:
+        overrides["hnsw.iterative_scan"] = "strict_order"
+    with _settings_for_query(tx, overrides):
         return tx.all(sql, _params(params, vector, limit, exact=False))
+
+
+@contextmanager
+def _settings_for_query(tx: Tx, overrides: dict[str, str]) -> Iterator[None]:
+    """Set server settings for one query and put them back: the transaction goes on
+    (a dedupe search is followed by the write) with the session's own values."""
+    previous = {name: tx.scalar("SELECT current_setting(%s, true)", (name,)) for name in overrides}
+    for name, value in overrides.items():
+        tx.scalar("SELECT set_config(%s, %s, true)", (name, value))
+    try:
+        yield
     finally:
-        tx.scalar(
-            "SELECT set_config('hnsw.ef_search', %s, true)",
-            (previous or str(DEFAULT_EF_SEARCH),),
-        )
+        for name, value in previous.items():
+            tx.scalar("SELECT set_config(%s, %s, true)", (name, value or _DEFAULTS[name]))
 
 
 def nearest(

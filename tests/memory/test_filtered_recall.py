@@ -161,3 +161,9 @@ def test_the_ef_search_of_the_session_is_left_as_it_was(
 
     with get_database().transaction() as tx:
         assert tx.scalar("SELECT current_setting('hnsw.ef_search')") == "40"
+        assert tx.scalar("SELECT current_setting('hnsw.iterative_scan')") == "off"
+
+
+def test_on_pgvector_0_8_an_index_scan_is_iterative(table: Vector, reconfigure: Any) -> None:
+    reconfigure(MEMORY_EXACT_SCAN_MAX_ROWS="100")
+    assert "iterative scan" in explain(FAR, QUERY, type="episodic").splitlines()[0]
