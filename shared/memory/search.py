@@ -56,10 +56,14 @@ class Plan:
     iterative: bool = False  # hnsw.iterative_scan (pgvector 0.8)
 
 
-def where(kind: Kind, user_id: str, model: str, filters: Filters) -> tuple[str, list[Any]]:
-    """The WHERE clause of a search: always the user and the embedding model."""
-    clauses = ["user_id = %s", "embedding_model = %s", "embedding IS NOT NULL"]
-    params: list[Any] = [user_id, model]
+def where(kind: Kind, user_id: str, model: str | None, filters: Filters) -> tuple[str, list[Any]]:
+    """The WHERE clause of a search: always the user; for a search by vector
+    (``model`` given) also the embedding model, since only its vectors compare."""
+    clauses = ["user_id = %s"]
+    params: list[Any] = [user_id]
+    if model is not None:
+        clauses += ["embedding_model = %s", "embedding IS NOT NULL"]
+        params.append(model)
     if filters.agent_exact:
         clauses.append("agent_id IS NOT DISTINCT FROM %s")
         params.append(filters.agent_id)
