@@ -91,7 +91,7 @@ def test_a_plain_filtered_index_scan_loses_the_small_users_rows(
 
 
 def test_recall_returns_a_small_users_nearest_rows_exactly(db: Database, table: Vector) -> None:
-    found = recall(SMALL, QUERY, type="episodic", limit=10)
+    found = recall(SMALL, QUERY, mode="semantic", type="episodic", limit=10)
     assert [str(r["id"]) for r in found] == exact_top(db, SMALL, table, 10)
     assert all(r["user_id"] == SMALL for r in found)
     assert found[0]["similarity"] >= found[-1]["similarity"]
@@ -106,7 +106,7 @@ def test_recall_of_a_large_user_uses_the_hnsw_index(table: Vector, reconfigure: 
     text = explain(CROWD, QUERY, type="episodic")
     assert text.startswith("strategy: hnsw")
     assert "Index Scan using episodic_memories_embedding on episodic_memories" in text
-    assert len(recall(CROWD, QUERY, type="episodic", limit=10)) == 10
+    assert len(recall(CROWD, QUERY, mode="semantic", type="episodic", limit=10)) == 10
 
 
 def test_a_modest_share_raises_ef_search_for_the_query(
@@ -116,7 +116,7 @@ def test_a_modest_share_raises_ef_search_for_the_query(
     text = explain(CLOSE, QUERY, type="episodic")
     ef = int(text.split("ef_search=")[1].split(")")[0])
     assert ef > 40  # ~2 x 10 x (5,630 / 300); the planner may still prefer an exact plan
-    found = recall(CLOSE, QUERY, type="episodic", limit=10)
+    found = recall(CLOSE, QUERY, mode="semantic", type="episodic", limit=10)
     assert len(found) == 10
     assert all(r["user_id"] == CLOSE for r in found)
     assert len({str(r["id"]) for r in found} & set(exact_top(db, CLOSE, table, 10))) >= 8
@@ -127,7 +127,7 @@ def test_a_user_whose_rows_are_all_behind_another_users_gets_their_nearest(
 ) -> None:
     reconfigure(MEMORY_EXACT_SCAN_MAX_ROWS="100")
     assert explain(FAR, QUERY, type="episodic").startswith("strategy: hnsw")
-    found = recall(FAR, QUERY, type="episodic", limit=10)
+    found = recall(FAR, QUERY, mode="semantic", type="episodic", limit=10)
     assert [str(r["id"]) for r in found] == exact_top(db, FAR, table, 10)
 
 
@@ -145,7 +145,7 @@ def test_an_index_scan_that_comes_back_short_is_redone_exactly(
         plan = explain(FAR, QUERY, type="episodic")
         assert plan.startswith("strategy: hnsw")
         assert "Index Scan using episodic_memories_embedding" in plan
-        found = recall(FAR, QUERY, type="episodic", limit=10)
+        found = recall(FAR, QUERY, mode="semantic", type="episodic", limit=10)
         assert [str(r["id"]) for r in found] == exact_top(db, FAR, table, 10)
     finally:
         with db.transaction() as tx:
@@ -156,14 +156,18 @@ def test_the_ef_search_of_the_session_is_left_as_it_was(
     db: Database, table: Vector, reconfigure: Any
 ) -> None:
     reconfigure(MEMORY_EXACT_SCAN_MAX_ROWS="100", DB_POOL_SIZE="1")
-    recall(CLOSE, QUERY, type="episodic", limit=10)
+    recall(CLOSE, QUERY, mode="semantic", type="episodic", limit=10)
     from shared.db import get_database
 
     with get_database().transaction() as tx:
         assert tx.scalar("SELECT current_setting('hnsw.ef_search')") == "40"
-        assert tx.scalar("SELECT current_setting('hnsw.iterative_scan')") == "off"
+        iterative = tx.scalar("SELECT current_setting('hnsw.iterative_scan', true)")
+        assert iterative == ("off" if tx.features.iterative_scan else None)  # 0.6: no such setting
 
 
-def test_on_pgvector_0_8_an_index_scan_is_iterative(table: Vector, reconfigure: Any) -> None:
+def test_an_index_scan_is_iterative_where_the_server_has_pgvector_0_8(
+    db: Database, table: Vector, reconfigure: Any
+) -> None:
     reconfigure(MEMORY_EXACT_SCAN_MAX_ROWS="100")
-    assert "iterative scan" in explain(FAR, QUERY, type="episodic").splitlines()[0]
+    strategy = explain(FAR, QUERY, type="episodic").splitlines()[0]
+    assert ("iterative scan" in strategy) == db.features.iterative_scan

@@ -13,7 +13,7 @@ from shared.memory.store import MemoryWrite, store_one
 @pytest.fixture(scope="module", autouse=True)
 def without_trgm(db: Database) -> None:
     with db.transaction() as tx:
-        tx.execute("DROP EXTENSION pg_trgm CASCADE")  # and the trigram indexes with it
+        tx.execute("DROP EXTENSION IF EXISTS pg_trgm CASCADE")  # and the trigram indexes with it
     db.forget_features()
     assert not db.features.pg_trgm
 
