@@ -128,14 +128,15 @@ def build_index(conn: Any, progress: Progress) -> float:
 
 
 def _execution_ms(
-    tx: Any, kind: Any, clause: str, params: list[Any], probe: Any, exact: bool
+    tx: Any, kind: Any, clause: str, params: list[Any], probe: Any, plan: Any
 ) -> float:
     """PostgreSQL's own execution time of the search recall runs (EXPLAIN ANALYZE)."""
-    from shared.memory.search import search_sql
+    from shared.memory.search import overrides, search_params, search_sql, settings_for_query
 
-    args = [probe, *params, K] if exact else [probe, *params, probe, K]
-    plan = tx.all("EXPLAIN (ANALYZE, FORMAT JSON) " + search_sql(kind, clause, exact), args)
-    document = next(iter(plan[0].values()))
+    sql = "EXPLAIN (ANALYZE, FORMAT JSON) " + search_sql(kind, clause, plan)
+    with settings_for_query(tx, overrides(plan)):
+        rows = tx.all(sql, search_params(params, probe, K, plan))
+    document = next(iter(rows[0].values()))
     return float(document[0]["Execution Time"])
 
 
@@ -177,7 +178,7 @@ def measure(db: Any, corpus: Corpus, model: str, progress: Progress, phase: str)
         with db.transaction() as tx:
             clause, params = where(kind, user_id(user), model, Filters())
             plan = choose(tx, kind, clause, params, K)
-            server.append(_execution_ms(tx, kind, clause, params, probe, plan.exact))
+            server.append(_execution_ms(tx, kind, clause, params, probe, plan))
         strategy = "exact scan" if plan.exact else f"hnsw ef_search={plan.ef_search}"
         strategies[strategy] = strategies.get(strategy, 0) + 1
         recalls.append(found_user / (K * QUERIES_PER_USER))

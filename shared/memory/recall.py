@@ -177,7 +177,4 @@ def explain(user_id: str, query: str, *, type: str, limit: int = 10, **filters: 
             Filters(**filters),
             limit,
         )
-    strategy = "exact scan" if plan.exact else f"hnsw (ef_search={plan.ef_search})"
-    if plan.iterative:
-        strategy += ", iterative scan"
-    return f"strategy: {strategy}; matching rows: {plan.matching}\n{text}"
+    return f"strategy: {plan.strategy}; matching rows: {plan.matching}\n{text}"
