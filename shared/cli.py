@@ -204,7 +204,9 @@ def _bench(args: argparse.Namespace) -> int:
     sys.path.insert(0, str(root))  # bench/ and the test fakes it uses live beside shared/
     from bench.runner import run
 
-    return run(args.names, quick=args.quick, save=not args.no_save, strict=args.strict)
+    return run(
+        args.names, quick=args.quick, save=not args.no_save, strict=args.strict, size=args.size
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -275,6 +277,9 @@ def parser() -> argparse.ArgumentParser:
         help="cold-start, event-dispatch, memory-recall, scheduler-reconcile, evolve-overhead",
     )
     bench.add_argument("--quick", action="store_true", help="small sizes, to try the harness")
+    bench.add_argument(
+        "--size", choices=("100k", "1m"), help="memory-recall's table size (default 100k)"
+    )
     bench.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     bench.add_argument("--no-save", action="store_true", help="do not write bench/results")
     bench.set_defaults(run=_bench)

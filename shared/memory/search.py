@@ -243,6 +243,8 @@ def nearest(
     """The user's ``limit`` rows nearest ``vector``, each with ``similarity`` (cosine)."""
     clause, params = where(kind, user_id, model, filters)
     plan = choose(tx, kind, clause, params, limit)
+    if plan.exact and plan.matching == 0:
+        return []  # nothing of the user's to compare: no search to run
     rows = _run(tx, kind, clause, params, vector, plan, limit)
     if not plan.exact and len(rows) < min(limit, plan.matching):
         rows = _run(tx, kind, clause, params, vector, Plan(exact=True), limit)
