@@ -1,4 +1,4 @@
-"""The workflow routes of design.md §4. Another user's workflow, run or webhook is 404,
+"""The workflow routes of docs/concepts/runs.md. Another user's workflow, run or webhook is 404,
 and so is a malformed id. Runs started here execute within the request."""
 
 from __future__ import annotations
