@@ -41,6 +41,22 @@ def topic_path(settings: Settings) -> str:
     return f"projects/{settings.pubsub_project}/topics/{settings.events_topic}"
 
 
+def check_topic(settings: Settings) -> str:
+    """The topic's full path once Pub/Sub has answered that it exists (a ``GetTopic``,
+    bounded by ``EVENT_PUBLISH_TIMEOUT_SECONDS``); raises ``ConfigError`` naming what is
+    wrong: no project, no such topic, no permission, or Pub/Sub out of reach."""
+    from google.api_core import exceptions as gexc
+
+    path = topic_path(settings)
+    try:
+        publisher().get_topic(
+            topic=path, timeout=settings.event_publish_timeout_seconds, retry=None
+        )
+    except gexc.GoogleAPIError as exc:
+        raise ConfigError(f"{path}: {type(exc).__name__}: {getattr(exc, 'message', exc)}") from exc
+    return path
+
+
 def _retry(deadline: float) -> Any:
     from google.api_core import exceptions as gexc
     from google.api_core.retry import Retry, if_exception_type
