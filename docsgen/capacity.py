@@ -120,6 +120,7 @@ def render() -> str:
             f"| {users:,} | {_n(events)} | {_n(fires)} | {instances} | {_n(commits)} | "
             f"{share:.0%}{' (past one primary)' if share > 1 else ''} |"
         )
+    largest = max(USERS) * EVENTS_PER_USER_DAY * PEAK_FACTOR / 86_400
     return TEMPLATE.format(
         started=run.get("started_at", "?"),
         dispatch=_n(c.dispatch_per_s),
@@ -143,6 +144,8 @@ def render() -> str:
         peak=PEAK_FACTOR,
         commits_per_fire=COMMITS_PER_FIRE,
         table="\n".join(rows),
+        largest_events=_n(largest),
+        largest_kb=_n(largest),
     )
 
 
@@ -202,9 +205,9 @@ that, not CPU, is what the benchmark hit.
   {dispatch_ceiling} events/s; past that, Pub/Sub holds the messages (redelivered with
   back-off, dead-lettered after 10 failed attempts), so raise `max_instances` before the
   backlog ages.
-- **Pub/Sub** carries one message per event, about 1 KB each: even the largest row is
-  a few hundred messages a second, far below a topic's publish throughput; the push
-  subscription's delivery rate follows event-dispatch's answers.
+- **Pub/Sub** carries one message per event, about 1 KB each: {largest_events} messages
+  (about {largest_kb} KB) a second at the largest row, far below what one topic takes;
+  the push subscription's delivery rate follows event-dispatch's answers.
 - **Cloud SQL tier.** The default `{tier}` (1 vCPU, 3.75 GB) holds the connection
   budget above. Commits are the limit to watch: one primary at the planned rate
   dispatches about {primary_events} events/s, which at the assumed load is about
