@@ -1,6 +1,8 @@
 """docs/benchmarks/latest.md and latest.svg from the last full run,
 ``bench/results/latest.json``: the table ``python -m bench --markdown`` prints, and one
-small panel per measured curve, drawn as plain SVG (no plotting library)."""
+small panel per measured curve, drawn as plain SVG (no plotting library). The figures of
+benchmarks run on their own since (``bench/results/runs.json``, saved with ``--out``)
+follow the full run's table."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from docsgen.readers import ROOT
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 PAGE = ROOT / "docs" / "benchmarks" / "latest.md"
 CHART = ROOT / "docs" / "benchmarks" / "latest.svg"
+RUNS = ROOT / "bench" / "results" / "runs.json"
 
 PANEL_W, PANEL_H, COLUMNS = 300, 210, 3
 LEFT, RIGHT, TOP, BOTTOM = 52, 14, 30, 40
@@ -119,7 +122,22 @@ def machine(run: dict[str, Any]) -> str:
     )
 
 
-def page(run: dict[str, Any]) -> str:
+def _runs_alone(runs: dict[str, Any]) -> list[str]:
+    """The table of the run-fanout and run-resume figures, with the load they ran under."""
+    m = runs.get("machine", {})
+    load = ", ".join(str(v) for v in m.get("load_average_at_start", []))
+    return [
+        "## Run fan-out and resume",
+        "",
+        "From a run of `run-fanout` and `run-resume` alone (`bench/results/runs.json`,",
+        f"started {runs.get('started_at', '?')}, load average {load} on {m.get('nproc', '?')} vCPUs):",
+        "",
+        report.markdown(RUNS),
+        "",
+    ]
+
+
+def page(run: dict[str, Any], runs: dict[str, Any]) -> str:
     return "\n".join(
         [
             "# Latest run",
@@ -136,10 +154,11 @@ def page(run: dict[str, Any]) -> str:
             "",
             f"Machine: {machine(run)}",
             "",
+            *_runs_alone(runs),
         ]
     )
 
 
 def rendered() -> dict[Path, str]:
     run = json.loads(RESULTS.read_text())
-    return {PAGE: page(run), CHART: svg(run)}
+    return {PAGE: page(run, json.loads(RUNS.read_text())), CHART: svg(run)}

@@ -154,8 +154,8 @@ class Settings(BaseModel):
         3600, ge=60, le=7 * 24 * 3600, alias="SCHEDULER_RUN_STALE_SECONDS"
     )
     """A fire still `running` after this no longer blocks overlap."""
-    scheduler_tick_batch: int = Field(100, ge=1, le=10_000, alias="SCHEDULER_TICK_BATCH")
-    """Due tasks claimed per tick."""
+    scheduler_tick_batch: int = Field(1000, ge=1, le=10_000, alias="SCHEDULER_TICK_BATCH")
+    """Due tasks claimed per batch of the tick (a tick takes batches until none is due, at most 100)."""
 
     # self-improvement
     improve_dedupe_threshold: float = Field(0.9, gt=0, le=1, alias="IMPROVE_DEDUPE_THRESHOLD")
@@ -224,6 +224,37 @@ class Settings(BaseModel):
         600, ge=5, le=24 * 3600, alias="WORKFLOW_RUN_LEASE_SECONDS"
     )
     """How long a run's executor holds it between renewals (the default is the longest function timeout, 540 s, plus a margin); a run whose lease expired is resumed by the per-minute job or a redelivery."""
+    runs_topic: str | None = Field(None, min_length=1, alias="RUNS_TOPIC")
+    """The Pub/Sub topic runs are handed off on (`<prefix>-runs` in Terraform); unset, whoever starts a run executes it (under `segp serve` the local bus hands it to `/workflow-run`)."""
+    workflow_run_start_grace_seconds: int = Field(
+        120, ge=0, le=3600, alias="WORKFLOW_RUN_START_GRACE_SECONDS"
+    )
+    """How long a queued run waits for its hand-off before the per-minute job starts it itself."""
+    local_run_workers: int = Field(8, ge=1, le=64, alias="LOCAL_RUN_WORKERS")
+    """Runs the local bus executes side by side under `segp serve`."""
+
+    # data lifecycle (docs/concepts/lifecycle.md): how long each kind of row is kept,
+    # enforced by the daily purge
+    retention_events_days: int = Field(90, ge=1, le=36500, alias="RETENTION_EVENTS_DAYS")
+    """Days the event log (`usage_events`, with its dispatch record) is kept; the ids of deleted events stay in `retired_events`, so a late delivery is a duplicate. See [Data lifecycle](../concepts/lifecycle.md)."""
+    retention_run_payloads_days: int = Field(
+        90, ge=1, le=36500, alias="RETENTION_RUN_PAYLOADS_DAYS"
+    )
+    """Days a finished run keeps its payloads (input, trigger data, step results, definition); then they are emptied and the summary stays."""
+    retention_runs_days: int = Field(365, ge=1, le=36500, alias="RETENTION_RUNS_DAYS")
+    """Days a finished run's summary is kept (at least the payloads' days); then it is deleted."""
+    retention_fires_days: int = Field(180, ge=1, le=36500, alias="RETENTION_FIRES_DAYS")
+    """Days the fire history (`scheduled_task_runs`) is kept; `retention_marks` remembers where it ends, so a delivery of an older slot is a duplicate."""
+    retention_rejected_days: int = Field(30, ge=1, le=36500, alias="RETENTION_REJECTED_DAYS")
+    """Days rejected deliveries are kept."""
+    retention_stripe_payload_days: int = Field(
+        30, ge=1, le=36500, alias="RETENTION_STRIPE_PAYLOAD_DAYS"
+    )
+    """Days a Stripe event keeps its full payload; then it is reduced to what the ledger reads (the row and ledger entries stay)."""
+    retention_batch_rows: int = Field(500, ge=1, le=100_000, alias="RETENTION_BATCH_ROWS")
+    """Rows per batch of the daily purge and of an erasure (each batch a short transaction)."""
+    export_batch_rows: int = Field(500, ge=1, le=100_000, alias="EXPORT_BATCH_ROWS")
+    """Rows read per batch of an export (`GET /api/me/export`)."""
 
     # per-user caps on created objects (409 past them)
     max_workflows_per_user: int = Field(500, ge=1, alias="MAX_WORKFLOWS_PER_USER")
@@ -245,6 +276,8 @@ class Settings(BaseModel):
     # browser origins that may call the api function (CORS); none: no CORS headers
     cors_allowed_origins: str = Field("", alias="CORS_ALLOWED_ORIGINS")
     """Comma-separated browser origins (`https://app.example.com`, `http://localhost:3000`) that may call the api function; empty: no CORS headers."""
+    console_enabled: bool = Field(False, alias="CONSOLE_ENABLED")
+    """The api function serves the [operations console](../operations/console.md) at `/console` (`true` under `segp serve`; Terraform `console_enabled`)."""
     # JSON stored from outside (bodies, http step responses, agent outputs, event
     # payloads): how deeply it may nest (well below where recursive readers fail) and
     # how large it may be
@@ -287,6 +320,15 @@ class Settings(BaseModel):
         if self.model_provider == "gemini" and not (self.gemini_api_key or self.use_vertexai):
             raise ValueError(
                 "MODEL_PROVIDER=gemini needs GEMINI_API_KEY or GOOGLE_GENAI_USE_VERTEXAI"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _summaries_outlive_payloads(self) -> Settings:
+        if self.retention_runs_days < self.retention_run_payloads_days:
+            raise ValueError(
+                "RETENTION_RUNS_DAYS must be at least RETENTION_RUN_PAYLOADS_DAYS "
+                "(a run's summary is kept at least as long as its payloads)"
             )
         return self
 
@@ -336,6 +378,15 @@ class Settings(BaseModel):
         if self.event_bus:
             return self.event_bus
         return "pubsub" if (self.pubsub_project or self.pubsub_emulator_host) else "off"
+
+    @property
+    def run_handoff(self) -> Literal["pubsub", "local", "inline"]:
+        """How a claimed run reaches its execution: a message on ``RUNS_TOPIC`` when the
+        bus is Pub/Sub and the topic is set, the local bus under ``segp serve``, else
+        the claimer executes it."""
+        if self.bus_mode == "pubsub" and self.runs_topic:
+            return "pubsub"
+        return "local" if self.bus_mode == "local" else "inline"
 
     @property
     def uses_cloud_sql(self) -> bool:

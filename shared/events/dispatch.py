@@ -24,6 +24,7 @@ from shared.db import Row, Tx, get_database
 from shared.errors import Retryable
 from shared.events import triggers
 from shared.events.envelope import Envelope, Unprocessable, decode_delivery
+from shared.events.handlers import notify_listeners
 from shared.rejections import record_rejection
 
 log = logs.get(__name__)
@@ -57,6 +58,7 @@ def dispatch(envelope: Envelope, *, delivery_id: str | None = None) -> Outcome:
         return Outcome(claimed, event_id)
     try:
         done = triggers.fire(claimed)
+        notify_listeners(envelope.wire())
         _finish(event_id)
     except BaseException:
         _release(event_id)
@@ -89,6 +91,8 @@ def _claim(envelope: Envelope, delivery_id: str | None) -> Row | Status:
     settings = get_settings()
     event_id = str(envelope.event_id)
     with get_database().transaction() as tx:
+        if tx.scalar("SELECT 1 FROM retired_events WHERE id = %s", (event_id,)):
+            return "duplicate"  # dispatched long ago, its row purged or erased since
         # Normally recorded before it was published; an event someone else published
         # is recorded here, so the log and the dedupe cover it too.
         tx.execute(

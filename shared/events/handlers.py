@@ -1,7 +1,11 @@
 """System handlers: event types the bundle itself acts on at dispatch, beside the
 users' own triggers (for example one ``goals.generation_requested`` event per user,
 which the goal engine answers). A handler takes the decoded envelope and must be
-idempotent per event id."""
+idempotent per event id.
+
+Dispatch listeners hear of every dispatched event, whatever its type (workflow runs
+waiting for an event are resumed by one). Capabilities register both here, so
+dispatch reaches them without importing them."""
 
 from __future__ import annotations
 
@@ -25,10 +29,19 @@ def system_handler(
     return register
 
 
-# Modules that register system handlers when imported. They are loaded on the first
-# lookup, so every process that dispatches (the function, the local server, the
-# tests) has every handler, whatever it imported before.
-HANDLER_MODULES = ("shared.goals.sweep", "shared.memory.sweep")
+dispatch_listeners: list[Callable[[Envelope], object]] = []
+
+
+def dispatch_listener(fn: Callable[[Envelope], object]) -> Callable[[Envelope], object]:
+    if fn not in dispatch_listeners:
+        dispatch_listeners.append(fn)
+    return fn
+
+
+# Modules that register system handlers or dispatch listeners when imported. They are
+# loaded on the first lookup, so every process that dispatches (the function, the
+# local server, the tests) has every handler, whatever it imported before.
+HANDLER_MODULES = ("shared.goals.sweep", "shared.memory.sweep", "shared.workflows.engine")
 
 
 @cache
@@ -40,6 +53,14 @@ def _load() -> None:
 def handler_for(event_type: str) -> Callable[[Envelope], None] | None:
     _load()
     return system_handlers.get(event_type)
+
+
+def notify_listeners(envelope: Envelope) -> None:
+    """Tell every dispatch listener of an event that was dispatched; a listener must
+    be idempotent per event id, as a handler is."""
+    _load()
+    for listener in dispatch_listeners:
+        listener(envelope)
 
 
 def check_publishable(event_type: str) -> str:

@@ -83,12 +83,9 @@ def fire(event: Row) -> list[dict[str, Any]]:
             "WHERE user_id = %s AND event_type = %s AND is_active ORDER BY created_at, id",
             (user_id, event["event_type"]),
         )
-    for trigger in active:
-        trigger_id = str(trigger["id"])
-        if trigger_id in seen or not _matches(trigger, payload):
-            continue
-        entry = _run(event, trigger, payload)
-        counted = trigger_id if "runId" in entry else None
+    matched = [t for t in active if str(t["id"]) not in seen and _matches(t, payload)]
+    for trigger, entry in zip(matched, _run(event, matched, payload), strict=True):
+        counted = str(trigger["id"]) if "runId" in entry else None
         if _record(event_id, user_id, entry, count_trigger=counted):
             done.append(entry)
     handler = handler_for(event["event_type"])
@@ -110,30 +107,44 @@ def _matches(trigger: Row, payload: dict[str, Any]) -> bool:
         return False
 
 
-def _run(event: Row, trigger: Row, payload: dict[str, Any]) -> dict[str, Any]:
-    from shared.workflows.engine import execute_workflow
+def _run(event: Row, matched: list[Row], payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Start the matched triggers' runs together (claimed in one pass, each handed to
+    its own execution); the ``triggered`` entry of each."""
+    from shared.workflows.engine import start_many
+    from shared.workflows.runs import Request
 
-    event_id, trigger_id = str(event["id"]), str(trigger["id"])
-    entry: dict[str, Any] = {"triggerId": trigger_id, "workflowId": str(trigger["workflow_id"])}
-    try:
-        run = execute_workflow(
+    event_id = str(event["id"])
+    requests = [
+        Request(
             str(trigger["workflow_id"]),
             event["user_id"],
+            "event",
             {
                 "eventId": event_id,
                 "eventType": event["event_type"],
                 "payload": payload,
-                "triggerId": trigger_id,
+                "triggerId": str(trigger["id"]),
             },
-            "event",
-            idempotency_key=f"event:{event_id}:{trigger_id}",
+            {},
+            idempotency_key=f"event:{event_id}:{trigger['id']}",
             depth=event["depth"],
         )
-    except Retryable:
-        raise
-    except AppError as exc:  # the workflow is gone or refused the run: nothing to retry
-        return {**entry, "status": "error", "error": exc.message}
-    return {**entry, "runId": str(run["id"]), "status": run["status"]}
+        for trigger in matched
+    ]
+    entries = []
+    for trigger, outcome in zip(matched, start_many(requests) if requests else [], strict=True):
+        entry: dict[str, Any] = {
+            "triggerId": str(trigger["id"]),
+            "workflowId": str(trigger["workflow_id"]),
+        }
+        if isinstance(outcome, Retryable):
+            raise outcome
+        if isinstance(outcome, AppError):  # the workflow is gone or refused the run
+            entries.append({**entry, "status": "error", "error": outcome.message})
+        else:
+            run = outcome.run
+            entries.append({**entry, "runId": str(run["id"]), "status": run["status"]})
+    return entries
 
 
 def _handle(event: Row, handler: Any, payload: dict[str, Any]) -> dict[str, Any]:
