@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test test-clock lint format clean package package-check lock lock-check bench
+.PHONY: run test test-clock lint format clean package package-check lock lock-check bench docs
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ format: $(STAMP)
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench
 
+# The documentation site (mkdocs.yml, docs/) into site/, strict: a broken link or a
+# missing page fails. The generated pages are written first (python -m docsgen).
+docs: $(STAMP)
+	$(BIN)/python -m docsgen
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
 # The resolved dependency set, committed: `make lock` after changing pyproject.toml's
 # dependencies (it keeps every pin that still fits; `uv lock --upgrade` takes newer
 # releases); `make lock-check` fails when uv.lock no longer matches pyproject.toml.
@@ -65,4 +71,4 @@ package-check: package
 	$(BIN)/python infra/scripts/package_check.py dist/segp-source.zip
 
 clean:
-	rm -rf $(VENV) .segp .mypy_cache .ruff_cache dist .pytest-tmp .pytest-clock
+	rm -rf $(VENV) .segp .mypy_cache .ruff_cache dist .pytest-tmp .pytest-clock site docs/api

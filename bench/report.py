@@ -61,7 +61,7 @@ def table(outcomes: list[Outcome]) -> str:
 
 
 def markdown(path: Path) -> str:
-    """The table of a saved run (``latest.json``) in Markdown, for the README."""
+    """The table of a saved run (``latest.json``) in Markdown, for docs/benchmarks/latest.md."""
     document = json.loads(path.read_text())
     body = rows(document["benchmarks"])
     lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]

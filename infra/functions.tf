@@ -153,7 +153,7 @@ resource "google_storage_bucket" "source" {
   force_destroy               = false
   labels                      = var.labels
 
-  # Replaced archives stay restorable for a while (README, "Roll back").
+  # Replaced archives stay restorable for a while (docs/operations/rollback.md).
   versioning {
     enabled = true
   }

@@ -150,7 +150,7 @@ resource "google_project_iam_member" "builder" {
 
 # The Cloud Build account that runs cloudbuild.yaml connects to Cloud SQL as the owner
 # for `segp migrate` (its other rights, to apply this configuration, are granted once by
-# hand: README, "Deploy").
+# hand: docs/operations/deploy.md).
 resource "google_project_iam_member" "deployer_sql" {
   for_each = var.deployer_service_account == null ? toset([]) : toset(["roles/cloudsql.client"])
 

@@ -1,5 +1,5 @@
 # Secret Manager holds every secret the functions read. Terraform creates the secrets;
-# their values are added by hand with `gcloud secrets versions add` (README, "Deploy"),
+# their values are added by hand with `gcloud secrets versions add` (docs/operations/deploy.md),
 # so they never pass through Terraform state. The one exception is the password of the
 # database owner used by `segp migrate`, which Terraform generates.
 locals {

@@ -12,7 +12,7 @@ terraform {
     }
   }
 
-  # State lives in a GCS bucket created once by hand (README, "Deploy"):
+  # State lives in a GCS bucket created once by hand (docs/operations/deploy.md):
   #   terraform init -backend-config="bucket=<state bucket>" -backend-config="prefix=segp"
   backend "gcs" {}
 }

@@ -196,6 +196,31 @@ def _evolver_calibrate(args: argparse.Namespace) -> int:
     return 0 if report["spearman"] is not None else 1
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from shared import doctor
+    from shared.config import Settings
+    from shared.db import get_database
+    from shared.local.env import local_settings
+
+    handles = []  # the embedded database, when the local shape starts one
+
+    def read() -> Settings:
+        settings, server = local_settings()
+        handles.append(server)
+        return settings
+
+    failed = False
+    try:
+        for check in doctor.run(read):
+            print("\n".join(check.lines()), flush=True)
+            failed = failed or not check.ok
+    finally:
+        if handles:  # the settings were read, so the pool may be open
+            get_database().close()
+    print("something is wrong: see the fixes above" if failed else "all checks passed")
+    return 1 if failed else 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -233,6 +258,13 @@ def parser() -> argparse.ArgumentParser:
 
     mig = sub.add_parser("migrate", help="apply pending database migrations")
     mig.set_defaults(run=_migrate)
+
+    doc = sub.add_parser(
+        "doctor",
+        help="check the settings, database, model, Pub/Sub and Cloud Scheduler of this "
+        "environment; exit 1 when something is wrong",
+    )
+    doc.set_defaults(run=_doctor)
 
     tok = sub.add_parser("token", help="print a user JWT signed with this installation's secret")
     tok.add_argument("--user", required=True, help="the user id (the token's id and sub claims)")

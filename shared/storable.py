@@ -41,8 +41,8 @@ class Bounds:
 
     @classmethod
     def of(cls, settings: Settings | None = None) -> Bounds:
-        s = settings or get_settings()
-        return cls(s.json_max_depth, s.json_max_bytes)
+        settings = settings or get_settings()
+        return cls(settings.json_max_depth, settings.json_max_bytes)
 
 
 class Unstorable(Invalid):

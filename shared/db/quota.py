@@ -1,4 +1,4 @@
-"""Per-user caps on what a user may create (design.md §7.9: no unbounded growth).
+"""Per-user caps on what a user may create (docs/contract/guarantees.md: no unbounded growth).
 
 The count and the insert that follows run in one transaction holding a per-user
 advisory lock, so two concurrent creations cannot both pass the last free slot."""

@@ -1,7 +1,7 @@
 """The event envelope: what travels as a Pub/Sub message's data, and how a delivery is
 decoded back into it.
 
-One shape in both directions (design.md §5): ``{"eventId", "eventType", "userId",
+One shape in both directions (docs/contract/deliveries.md): ``{"eventId", "eventType", "userId",
 "payload", "depth", "occurredAt"}``, with ``eventType`` and ``userId`` copied into the
 message attributes so subscriptions can filter without decoding. A delivery that can
 never become a valid envelope raises ``Unprocessable``: retrying it would fail the same

@@ -1,4 +1,4 @@
-"""The event routes of design.md §4: triggers (create under both paths, list, delete),
+"""The event routes of docs/concepts/events.md: triggers (create under both paths, list, delete),
 publishing an event of the user's own, and the event log. Another user's trigger, or a
 malformed id, is 404."""
 

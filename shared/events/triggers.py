@@ -4,7 +4,7 @@ these conditions happens, run this workflow", and firing them for one event.
 Conditions are the one operator language of ``shared.conditions``: checked when a
 trigger is saved (an unknown operator is a 400 then, never silently ignored later) and
 evaluated on the event's payload at dispatch. Only the event's own user's triggers
-are ever read (design.md §7.1: the seed matched every user's)."""
+are ever read (docs/contract/guarantees.md: the seed matched every user's)."""
 
 from __future__ import annotations
 

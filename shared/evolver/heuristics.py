@@ -8,13 +8,19 @@ and more than ``MAX_WORDS`` costs 0.2; each repeated sentence costs 0.15 (at mos
 phrase of ``CLICHES`` costs 0.1 (at most 0.2); shouting (three or more ``!``, or two or
 more words of four or more capitals) costs 0.1; using none of the soul's vocabulary
 costs 0.1. ``voiceConsistency`` counts only the voice items (avoided phrases 0.25 each,
-vocabulary 0.15, shouting 0.1). ``shouldImprove`` is true only when the reviser below
-can fix something (avoided phrases, stock phrases, repeated sentences): the offline
-loop never spends a call on a rewrite it knows cannot help.
+vocabulary 0.15, shouting 0.1). Every issue comes with a suggestion. ``shouldImprove``
+is true only when the reviser below can fix one of the issues: the offline loop never
+spends a call on a rewrite it knows cannot help, and then says the critic had no fix
+(never that it was satisfied).
 
-The reviser removes avoided and stock phrases, drops repeated sentences and tidies the
-spacing left behind, line by line; in an object output it does so in every string. A
-text it would empty entirely is left as it was: that is no rewrite."""
+The reviser puts a shouted text in sentence case (words in capitals lowered, one
+exclamation mark kept), removes avoided and stock phrases, drops repeated sentences
+and tidies the spacing left behind, line by line; in an object output it does so in
+every string. A text too short to stand on its own gets the parts it is missing
+(``PARTS``: what it is about, who it is for, what to do) from the evolution's
+``context`` when that names them (``{"topic": "the spring preset pack"}`` adds
+``About the spring preset pack.``): nothing is invented. A text it would empty
+entirely is left as it was: that is no rewrite."""
 
 from __future__ import annotations
 
@@ -36,6 +42,13 @@ CLICHES = (
     "unlock your potential",
     "at the end of the day",
     "take it to the next level",
+)
+# what a short text is missing, in order: the context key that holds it, and how its
+# sentence starts
+PARTS = (
+    ("topic", "About"),
+    ("audience", "For"),
+    ("callToAction", ""),
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _CAPS = re.compile(r"\b[A-Z]{4,}\b")
@@ -91,7 +104,40 @@ def _repeated(text: str) -> list[str]:
     return repeats
 
 
-def critique(output: Any, soul: Mapping[str, Any] | None) -> Critique:
+def _shouts(text: str) -> bool:
+    return text.count("!") >= 3 or len(_CAPS.findall(text)) >= 2
+
+
+def _context_texts(context: Any) -> dict[str, str]:
+    """The context's texts by key, its own and those one object down (an agent step
+    passes ``{"action", "request": payload}``)."""
+    if not isinstance(context, Mapping):
+        return {}
+    found: dict[str, str] = {}
+    for key, value in context.items():
+        if isinstance(value, str):
+            found.setdefault(str(key), value)
+        elif isinstance(value, Mapping):
+            for inner, text in value.items():
+                if isinstance(text, str):
+                    found.setdefault(str(inner), text)
+    return found
+
+
+def _missing_parts(text: str, context: Any) -> list[str]:
+    """Sentences for the parts of ``PARTS`` the context names and the text lacks."""
+    texts = _context_texts(context)
+    parts: list[str] = []
+    for key, lead in PARTS:
+        value = " ".join(texts.get(key, "").split())
+        if not _WORD.search(value) or len(value) > 300 or value.lower() in text.lower():
+            continue
+        sentence = f"{lead} {value}" if lead else value[:1].upper() + value[1:]
+        parts.append(sentence if sentence[-1] in ".!?" else sentence + ".")
+    return parts
+
+
+def critique(output: Any, soul: Mapping[str, Any] | None, context: Any = None) -> Critique:
     text = "\n".join(strings(output))
     count = len(_WORD.findall(text))
     if count == 0:
@@ -106,12 +152,20 @@ def critique(output: Any, soul: Mapping[str, Any] | None) -> Critique:
     issues: list[str] = []
     suggestions: list[str] = []
     score, voice_score = 1.0, 1.0
+    completable = False
     if count < MIN_WORDS:
         score -= 0.25
         issues.append(f"only {count} words: too short to stand on its own")
+        completable = isinstance(output, str) and bool(_missing_parts(text, context))
+        suggestions.append(
+            "add what it is about and who it is for, from the context"
+            if completable
+            else "say what it is about, who it is for and what the reader should do next"
+        )
     if count > MAX_WORDS:
         score -= 0.2
         issues.append(f"{count} words: longer than {MAX_WORDS}")
+        suggestions.append(f"cut it to at most {MAX_WORDS} words")
     repeats = _repeated(text)
     if repeats:
         score -= min(0.45, 0.15 * len(repeats))
@@ -128,24 +182,48 @@ def critique(output: Any, soul: Mapping[str, Any] | None) -> Critique:
         score -= min(0.2, 0.1 * len(cliches))
         issues += [f"stock phrase {c!r}" for c in cliches]
         suggestions += [f"remove the stock phrase {c!r}" for c in cliches]
-    if text.count("!") >= 3 or len(_CAPS.findall(text)) >= 2:
+    shouting = _shouts(text)
+    if shouting:
         score -= 0.1
         voice_score -= 0.1
         issues.append("shouting: many exclamation marks or words in capitals")
+        suggestions.append("write it in sentence case, with one exclamation mark at most")
     if vocabulary and not any(_phrase(v).search(text) for v in vocabulary):
         score -= 0.1
         voice_score -= 0.15
         issues.append("uses none of the creator's vocabulary: " + ", ".join(vocabulary[:8]))
+        suggestions.append("use some of the creator's words: " + ", ".join(vocabulary[:8]))
     return Critique(
         score=round(max(0.0, score), 4),
-        shouldImprove=bool(repeats or banned or cliches),
+        shouldImprove=bool(repeats or banned or cliches or shouting or completable),
         issues=issues[:20],
         suggestions=suggestions[:20],
         voiceConsistency=round(max(0.0, voice_score), 4),
     )
 
 
-def revise_text(text: str, soul: Mapping[str, Any] | None) -> str:
+def _calm(text: str) -> str:
+    """A shouted text in sentence case: words in capitals lowered, one ``!`` kept."""
+    text = re.sub(r"\b[A-Z][A-Z']+\b", lambda m: m.group(0).lower(), text)
+    text = re.sub(r"!{2,}", "!", text)
+    first = text.find("!")
+    text = text[: first + 1] + text[first + 1 :].replace("!", ".")
+    return re.sub(r"(^|[.!?]\s+)([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)
+
+
+def _complete(text: str, context: Any) -> str:
+    """A too-short text with the parts the context holds and it lacks."""
+    for part in _missing_parts(text, context):
+        text = text.rstrip()
+        text = f"{text if text[-1:] in '.!?' else text + '.'} {part}"
+    return text
+
+
+def revise_text(text: str, soul: Mapping[str, Any] | None, context: Any = None) -> str:
+    if _shouts(text):
+        text = _calm(text)
+    if len(_WORD.findall(text)) < MIN_WORDS:
+        text = _complete(text, context)
     avoid, _ = voice(soul)
     patterns = [_phrase(p) for p in (*avoid, *CLICHES)]
     seen: set[str] = set()
@@ -190,12 +268,13 @@ def revise(value: Any, soul: Mapping[str, Any] | None) -> Any:
 
 @heuristic(Critique)
 def offline_critique(prompt: str, data: Mapping[str, Any]) -> Critique:
-    return critique(data.get("output"), data.get("soul"))
+    return critique(data.get("output"), data.get("soul"), data.get("context"))
 
 
 @heuristic(TextRevision)
 def offline_revision(prompt: str, data: Mapping[str, Any]) -> TextRevision:
-    return TextRevision(content=revise_text(str(data.get("output", "")), data.get("soul")))
+    output, soul = str(data.get("output", "")), data.get("soul")
+    return TextRevision(content=revise_text(output, soul, data.get("context")))
 
 
 def offline_object_revision(schema: type[BaseModel]) -> None:

@@ -6,7 +6,9 @@ candidate is critiqued, up to ``max_iterations`` regenerations. Every candidate 
 critiqued; the result is the best-scoring one and ``final_score`` is its score (an
 earlier candidate wins ties). The loop stops early when a regeneration does not beat
 the best score, when it returns the candidate unchanged, or when the token budget is
-spent (checked before each round, so a round in progress completes). Logical model
+spent (checked before each round, so a round in progress completes), and at once
+when the critic asks for no rewrite: ``critic satisfied`` when it found nothing wrong,
+``critic has no fix`` when it found issues it cannot fix. Logical model
 calls are therefore at most ``2 * max_iterations + 1``; an output already good costs
 one.
 
@@ -94,7 +96,12 @@ def critique(
         instruction=material.instruction,
         threshold=threshold,
     )
-    data = {"output": candidate, "soul": material.soul, "improvements": material.improvements}
+    data = {
+        "output": candidate,
+        "soul": material.soul,
+        "improvements": material.improvements,
+        "context": material.context,
+    }
     return model.generate_structured(prompt, Critique, system=prompts.CRITIC_SYSTEM, data=data)
 
 
@@ -141,7 +148,7 @@ class _Run:
             context=m.context,
             instruction=m.instruction,
         )
-        data = {"output": candidate, "soul": m.soul}
+        data = {"output": candidate, "soul": m.soul, "context": m.context}
         schema = TextRevision if self.shape is None else revision_schema(self.shape)
         if self.shape is not None and self.model.name == "offline":
             heuristics.offline_object_revision(schema)
@@ -182,7 +189,8 @@ def _satisfied(critique: Critique, limits: Limits) -> str | None:
     if critique.score >= limits.threshold:
         return "passed"
     if not critique.shouldImprove:
-        return "critic satisfied"
+        # issues found but no rewrite proposed is not satisfaction
+        return "critic has no fix" if critique.issues else "critic satisfied"
     return None
 
 

@@ -1,4 +1,4 @@
-"""The goal routes of the ``api`` function (design.md §4)."""
+"""The goal routes of the ``api`` function (docs/concepts/goals.md)."""
 
 from __future__ import annotations
 

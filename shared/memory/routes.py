@@ -1,4 +1,4 @@
-"""HTTP routes of memory and the Digital Soul (design.md §4)."""
+"""HTTP routes of memory and the Digital Soul (docs/concepts/memory.md)."""
 
 from __future__ import annotations
 

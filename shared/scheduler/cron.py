@@ -1,5 +1,5 @@
 """Cron schedules evaluated in an IANA time zone, with the daylight-saving rules stated
-in the design: a local time that does not exist (spring forward) fires at the first
+in docs/concepts/schedules.md: a local time that does not exist (spring forward) fires at the first
 instant after the gap; a local time that occurs twice (fall back) fires once, at its
 first occurrence.
 

@@ -1,4 +1,4 @@
-"""What ``schedule-fire`` receives (design.md section 5), decoded into one command:
+"""What ``schedule-fire`` receives (docs/contract/deliveries.md), decoded into one command:
 fire one task (``{"taskId"}`` with Cloud Scheduler's headers), the per-minute tick
 (``{"tick": true}``), a reconcile (``{"reconcile": true}``, the hourly job) or the daily
 consolidation request (``{"consolidate": true}``). Anything else is 400.
@@ -130,7 +130,7 @@ def handle(command: Command, now: datetime | None = None) -> dict[str, Any]:
 
 def reject(reason: str, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
     """A delivery a retry cannot fix (malformed body, unknown task id) is acknowledged
-    and recorded, so Cloud Scheduler does not retry it (design.md section 5)."""
+    and recorded, so Cloud Scheduler does not retry it (docs/contract/deliveries.md)."""
     from shared.rejections import record_rejection
 
     record_rejection(

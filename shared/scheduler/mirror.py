@@ -62,7 +62,7 @@ def job_id(settings: Settings, task_id: str) -> str:
 
 
 def fire_body(task_id: str) -> bytes:
-    """Exactly the body of design.md section 5."""
+    """Exactly the body docs/contract/deliveries.md describes."""
     return json.dumps({"taskId": task_id}).encode()
 
 

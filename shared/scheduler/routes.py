@@ -1,4 +1,4 @@
-"""The ``/api/scheduler/...`` routes of design.md section 4: thin handlers over the
+"""The ``/api/scheduler/...`` routes of docs/concepts/schedules.md: thin handlers over the
 task service. Another user's task, and a malformed id, are 404 on every route."""
 
 from __future__ import annotations

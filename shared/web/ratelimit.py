@@ -22,7 +22,7 @@ WINDOW_SECONDS = 60
 
 # bucket name -> the setting that holds its limit per window
 BUCKETS: dict[str, Callable[[Settings], int]] = {
-    "model": lambda s: s.rate_limit_model_per_minute,
+    "model": lambda settings: settings.rate_limit_model_per_minute,
 }
 
 

@@ -1,4 +1,4 @@
-"""The workflow routes of design.md §4. Another user's workflow, run or webhook is 404,
+"""The workflow routes of docs/concepts/runs.md. Another user's workflow, run or webhook is 404,
 and so is a malformed id. A run started here is handed to its own execution and
 answered 202 while it is queued or running, 200 once it finished (``?wait=S`` waits up
 to S seconds for that)."""

@@ -55,7 +55,7 @@ def test_a_module_is_served_as_javascript_and_revalidated_by_etag(api: Any) -> N
 
 @pytest.mark.parametrize(
     "path",
-    ["/console/nope.js", "/console/../shared/config.py", "/console/js/../../assets.py"],
+    ["/console/nope.js", "/console/../../config.py", "/console/js/../../assets.py"],
 )
 def test_a_path_that_is_no_shipped_file_is_a_json_404(api: Any, path: str) -> None:
     res = api.get(path)
@@ -105,5 +105,5 @@ def test_every_module_the_page_imports_is_shipped() -> None:
 
 
 def test_the_console_stays_small() -> None:
-    """The README states about 50 KB; a framework or a vendored library would not fit."""
+    """docs/operations/console.md states about 50 KB; a framework or a vendored library would not fit."""
     assert 30_000 < total_bytes() < 80_000

@@ -40,6 +40,36 @@ def test_the_offline_model_evolves_an_off_brand_post(alice: UserClient, db: Data
     assert evolutions(db, "alice")[-1]["context"]["evolutionId"] == body["evolutionId"]
 
 
+def test_the_offline_model_tells_one_story_about_a_shouted_short_draft(
+    alice: UserClient,
+) -> None:
+    context = {"topic": "the spring preset pack", "audience": "portrait photographers"}
+    res = alice.post(
+        "/api/oracle/evolve",
+        json={
+            "agentId": "scribe_01",
+            "output": "NEW LIGHT PRESETS!!! BUY NOW!!!",
+            "context": context,
+        },
+    )
+    body = res.get_json()
+    first = body["evolutionLog"][0]
+    assert body["initialScore"] < 0.85 and first["shouldImprove"] and first["suggestions"]
+    assert body["evolved"] == (
+        "New light presets! Buy now. About the spring preset pack. For portrait photographers."
+    )
+    assert body["finalScore"] >= 0.85 and body["stopReason"] == "passed"
+
+
+def test_an_offline_critique_with_issues_it_cannot_fix_is_never_satisfied(
+    alice: UserClient,
+) -> None:
+    res = alice.post("/api/oracle/evolve", json={"agentId": "scribe_01", "output": "Soft, early."})
+    body = res.get_json()
+    assert body["evolutionLog"][0]["issues"] and body["iterations"] == 0
+    assert body["stopReason"] == "critic has no fix"
+
+
 def test_the_offline_model_keeps_an_object_outputs_shape(alice: UserClient) -> None:
     post = {"title": "Presets", "content": OFF_BRAND, "words": 20, "tags": ["light"]}
     res = alice.post("/api/oracle/evolve", json={"agentId": "scribe_01", "output": post})

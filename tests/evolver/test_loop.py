@@ -35,10 +35,19 @@ def test_an_output_already_good_costs_exactly_one_model_call(
 def test_the_critic_saying_no_rewrite_would_help_stops_after_one_call(
     db: Database, gemini: FakeGemini
 ) -> None:
-    gemini.script_json(verdict(0.4, improve=False))
+    gemini.script_json(verdict(0.4, improve=False, issues=[], suggestions=[]))
     result = evolve("content", AGENT, DRAFT)
     assert model_calls(gemini) == 1
     assert result["evolved"] == DRAFT and result["stopReason"] == "critic satisfied"
+
+
+def test_a_critic_that_found_issues_but_proposes_no_rewrite_is_not_called_satisfied(
+    db: Database, gemini: FakeGemini
+) -> None:
+    gemini.script_json(verdict(0.4, improve=False))
+    result = evolve("no-fix", AGENT, DRAFT)
+    assert model_calls(gemini) == 1
+    assert result["evolved"] == DRAFT and result["stopReason"] == "critic has no fix"
 
 
 def test_an_improved_regeneration_that_passes_is_returned_after_three_calls(

@@ -102,7 +102,7 @@ def test_every_response_conforms_to_the_document(
 ) -> None:
     real = path_values(fuzzer_objects).get(_werkzeug(operation.path), {})
     headers = auth(FUZZER)
-    # design.md section 4: a method a path does not take is an unknown route, 404 (not
+    # docs/contract/guarantees.md: a method a path does not take is an unknown route, 404 (not
     # the 405 schemathesis expects); the frame's tests check that 404
     excluded = [unsupported_method]
     if operation.label in SEMANTIC_RULES:

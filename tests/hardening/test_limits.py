@@ -44,7 +44,7 @@ def settings(db_url: str) -> Settings:
 
 # required values a schema's example cannot make valid
 FILLERS = {"cronExpression": "0 9 * * *"}
-# refusals whose exact text the wire contract fixes (design.md section 4)
+# refusals whose exact text the wire contract fixes (docs/concepts/)
 CONTRACT_MESSAGES = {"cronExpression": "Invalid cron expression"}
 
 

@@ -1,4 +1,4 @@
-"""The memory routes: design.md §4 bodies, field-named errors, tenancy, OpenAPI."""
+"""The memory routes: the bodies of docs/concepts/memory.md, field-named errors, tenancy, OpenAPI."""
 
 from __future__ import annotations
 

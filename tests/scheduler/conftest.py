@@ -1,5 +1,5 @@
 """Scheduler test support: a workflow to schedule, the schedule-fire function, a
-Cloud Scheduler delivery as design.md section 5 describes it, and the in-process fake
+Cloud Scheduler delivery as docs/contract/deliveries.md describes it, and the in-process fake
 Cloud Scheduler with the settings that point the real client at it."""
 
 from __future__ import annotations

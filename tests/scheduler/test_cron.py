@@ -1,5 +1,5 @@
 """Cron semantics: 5-field unix-cron only, IANA zones only, and the daylight-saving
-rules of design.md section 1 in real time zones."""
+rules of docs/concepts/schedules.md ("Daylight saving") in real time zones."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""schedule-fire receiving what Cloud Scheduler sends (design.md section 5): one run
+"""schedule-fire receiving what Cloud Scheduler sends (docs/contract/deliveries.md): one run
 per (task, slot) however often and however concurrently it is delivered."""
 
 from __future__ import annotations

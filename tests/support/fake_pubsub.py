@@ -49,6 +49,13 @@ class FakePublisher:
                 ids.append(message_id)
         return T.PublishResponse(message_ids=ids)
 
+    def get_topic(self, request: T.GetTopicRequest, context: grpc.ServicerContext) -> T.Topic:
+        if self.fail_code is not None:
+            context.abort(self.fail_code, "Pub/Sub is failing on purpose")
+        if self.topics and request.topic not in self.topics:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"Topic not found: {request.topic}")
+        return T.Topic(name=request.topic)
+
     def take(self) -> list[Published]:
         """The messages published since the last take."""
         with self._lock:
@@ -67,7 +74,12 @@ class FakePubSub:
                     self.publisher.publish,
                     request_deserializer=T.PublishRequest.deserialize,
                     response_serializer=T.PublishResponse.serialize,
-                )
+                ),
+                "GetTopic": grpc.unary_unary_rpc_method_handler(
+                    self.publisher.get_topic,
+                    request_deserializer=T.GetTopicRequest.deserialize,
+                    response_serializer=T.Topic.serialize,
+                ),
             },
         )
         self.server.add_generic_rpc_handlers((handler,))

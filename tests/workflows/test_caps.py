@@ -1,4 +1,4 @@
-"""Per-user caps on created objects and on a workflow's emits (design.md §7.9)."""
+"""Per-user caps on created objects and on a workflow's emits (docs/reference/configuration.md, the MAX_*_PER_USER caps)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The condition language of design.md §4, shared by triggers and condition steps."""
+"""The condition language of docs/concepts/runs.md, shared by triggers and condition steps."""
 
 from __future__ import annotations
 
