@@ -86,6 +86,9 @@ class Settings(BaseModel):
     event_dispatch_lease_seconds: int = Field(
         300, ge=1, le=3600, alias="EVENT_DISPATCH_LEASE_SECONDS"
     )
+    event_redispatch_grace_seconds: int = Field(
+        300, ge=0, le=86400, alias="EVENT_REDISPATCH_GRACE_SECONDS"
+    )
 
     # scheduler
     scheduler_project: str | None = Field(None, alias="SCHEDULER_PROJECT")

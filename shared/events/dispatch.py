@@ -1,15 +1,19 @@
-"""Dispatch of one delivered event: what ``event-dispatch`` runs for each CloudEvent.
+"""Dispatch of one delivered event: what ``event-dispatch`` runs for each CloudEvent,
+and what the per-minute job runs for an event no delivery finished
+(``shared.events.redispatch``).
 
 Pub/Sub delivers at least once, so the event row in ``usage_events`` is the claim:
 a delivery takes it from ``pending`` to ``dispatching`` under a row lock with a lease,
 runs the user's matching triggers, and marks it ``dispatched``. A redelivery of a
 dispatched event runs nothing; one that arrives while another delivery holds the lease
-is answered "retry later" (``Retryable``), never acknowledged, so a crash of the
-holder cannot strand the event. Each workflow run carries the idempotency key
-``event:<event id>:<trigger id>``, and each (event, trigger) is recorded and counted
-in one transaction, so a dispatch taken over after a crash runs and counts nothing
-twice. A delivery that can never be processed is acknowledged and recorded in
-``rejected_deliveries``; a database outage raises ``Retryable`` (non-2xx, redelivered)."""
+is acknowledged too (``in_progress``) and runs nothing: the holder finishes the event,
+and when the holder dies the per-minute job takes it over once the lease ran out, so
+nothing depends on Pub/Sub delivering it again. Each workflow run carries the
+idempotency key ``event:<event id>:<trigger id>``, and each (event, trigger) is
+recorded and counted in one transaction, so a dispatch taken over after a crash runs
+and counts nothing twice. A delivery that can never be processed is acknowledged and
+recorded in ``rejected_deliveries``; a database outage raises ``Retryable`` (non-2xx,
+redelivered, and in any case finished by the per-minute job)."""
 
 from __future__ import annotations
 
@@ -21,14 +25,13 @@ from typing import Any, Literal
 from shared import logs, storable
 from shared.config import get_settings
 from shared.db import Row, Tx, get_database
-from shared.errors import Retryable
 from shared.events import triggers
 from shared.events.envelope import Envelope, Unprocessable, decode_delivery
 from shared.rejections import record_rejection
 
 log = logs.get(__name__)
 
-Status = Literal["dispatched", "duplicate", "too_deep", "throttled", "rejected"]
+Status = Literal["dispatched", "duplicate", "in_progress", "too_deep", "throttled", "rejected"]
 SOURCE = "event-dispatch"
 
 
@@ -123,7 +126,7 @@ def _claim(envelope: Envelope, delivery_id: str | None) -> Row | Status:
         if row["dispatch_status"] in ("dispatched", "too_deep", "throttled", "rejected"):
             return "duplicate"
         if row["dispatch_status"] == "dispatching" and row["leased"]:
-            raise Retryable(f"event {event_id} is being dispatched by another delivery")
+            return "in_progress"  # the holder finishes it; if it dies, the per-minute job
         tx.execute(
             "UPDATE usage_events SET published_at = coalesce(published_at, now()) WHERE id = %s",
             (event_id,),

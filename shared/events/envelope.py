@@ -79,6 +79,11 @@ class Envelope(BaseModel):
         return {"eventType": self.event_type, "userId": self.user_id}
 
 
+# the columns ``from_row`` reads; the payload as text, since the driver's own decoding
+# of jsonb has no depth bound
+ROW_COLUMNS = "id, user_id, event_type, event_data::text AS event_data, depth, occurred_at"
+
+
 def from_row(row: dict[str, Any]) -> Envelope:
     """The envelope of a row of ``usage_events``. ``event_data`` may be the column's
     text, read within the bounds here: a row stored before they held may be too deep

@@ -6,7 +6,7 @@ A published event is handed to a background thread, which POSTs it to the local
 spellings in the message), so the same dispatch code runs locally. Like Pub/Sub, it
 redelivers on a non-2xx answer, a few times with growing pauses. Unlike Pub/Sub its
 queue lives in memory: an event accepted just before the process stops is not
-delivered (it stays in the event log as published but pending dispatch)."""
+delivered by it (it stays published but pending, and the per-minute job dispatches it)."""
 
 from __future__ import annotations
 

@@ -80,17 +80,20 @@ def parse(body: Any, headers: Mapping[str, str]) -> Command:
 def _housekeeping() -> dict[str, int]:
     """The per-minute job's other duties, each best effort: the fires are done, and
     the next minute does what this one could not. It relays events whose publish
-    failed after their commit, drops ended rate-limit windows, resumes workflow runs
-    whose executor died (their lease expired), wakes sleeping runs whose wake time has
-    come, and closes the fire history of runs that ended or starts the runs of fires
-    claimed by a process that died."""
+    failed after their commit, dispatches events no delivery dispatched (published
+    past the grace period, or their dispatch lease expired), drops ended rate-limit
+    windows, resumes workflow runs whose executor died (their lease expired), wakes
+    sleeping runs whose wake time has come, and closes the fire history of runs that
+    ended or starts the runs of fires claimed by a process that died."""
     from shared.events.publish import relay_pending
+    from shared.events.redispatch import redispatch_stranded
     from shared.scheduler.settle import settle_fires
     from shared.web.ratelimit import prune
     from shared.workflows.engine import resume_expired, wake_due
 
     duties: dict[str, Callable[[], int]] = {
         "relayed": relay_pending,
+        "eventsRedispatched": redispatch_stranded,
         "rateLimitWindowsPruned": prune,
         "runsResumed": resume_expired,
         "runsWoken": wake_due,
