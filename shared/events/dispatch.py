@@ -95,20 +95,21 @@ def _claim(envelope: Envelope, delivery_id: str | None) -> Row | Status:
         # Normally recorded before it was published; an event someone else published
         # is recorded here, so the log and the dedupe cover it too.
         tx.execute(
-            "INSERT INTO usage_events (id, user_id, event_type, event_data, depth, occurred_at, "
-            "published_at) VALUES (%s, %s, %s, %s::jsonb, %s, coalesce(%s, now()), now()) "
-            "ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO usage_events (id, user_id, event_type, event_data, depth, chain, "
+            "occurred_at, published_at) VALUES (%s, %s, %s, %s::jsonb, %s, %s::jsonb, "
+            "coalesce(%s, now()), now()) ON CONFLICT (id) DO NOTHING",
             (
                 event_id,
                 envelope.user_id,
                 envelope.event_type,
                 json.dumps(envelope.payload, default=str),
                 envelope.depth,
+                json.dumps(envelope.wire()["chain"]),
                 envelope.occurred_at,
             ),
         )
         row = tx.one(
-            "SELECT id, user_id, event_type, event_data, depth, dispatch_status, triggered, "
+            "SELECT id, user_id, event_type, event_data, depth, chain, dispatch_status, triggered, "
             "coalesce(dispatch_lease_until > now(), false) AS leased "
             "FROM usage_events WHERE id = %s FOR UPDATE",
             (event_id,),

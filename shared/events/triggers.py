@@ -4,7 +4,12 @@ these conditions happens, run this workflow", and firing them for one event.
 Conditions are the one operator language of ``shared.conditions``: checked when a
 trigger is saved (an unknown operator is a 400 then, never silently ignored later) and
 evaluated on the event's payload at dispatch. Only the event's own user's triggers
-are ever read (design.md §7.1: the seed matched every user's)."""
+are ever read (design.md §7.1: the seed matched every user's).
+
+A trigger whose workflow is already in the event's ``chain`` (a run of it led to the
+event) is not run: the dispatch records it as ``cycle`` with the chain, so a workflow
+that emits what triggers it runs once per outside event. A trigger saved with
+``allowRecursion`` runs anyway, until the depth limit stops the loop."""
 
 from __future__ import annotations
 
@@ -22,8 +27,8 @@ from shared.events.outbox import check_type
 log = logs.get(__name__)
 
 COLUMNS = (
-    "id, user_id, event_type, workflow_id, name, conditions, is_active, triggered_count, "
-    "last_triggered_at, created_at"
+    "id, user_id, event_type, workflow_id, name, conditions, is_active, allow_recursion, "
+    "triggered_count, last_triggered_at, created_at"
 )
 
 
@@ -33,24 +38,63 @@ def create(
     workflow_id: str,
     when: dict[str, Any] | None,
     name: str | None,
+    allow_recursion: bool = False,
 ) -> Row:
     check_type(event_type)
-    conditions.validate(when)
-    bounds = storable.Bounds.of()
-    storable.check(when, bounds, name="conditions")
-    storable.check(name, bounds, name="name")
+    _check(when, name)
     with get_database().transaction() as tx:
         limit = get_settings().max_triggers_per_user
         check_quota(tx, "event_triggers", user_id, limit, "event triggers")
         row = tx.one(
-            "INSERT INTO event_triggers (user_id, event_type, workflow_id, name, conditions) "
-            "SELECT %s, %s, w.id, %s, %s::jsonb FROM workflows w WHERE w.id = %s AND w.user_id = %s "
-            f"RETURNING {COLUMNS}",
-            (user_id, event_type, name, json.dumps(when or {}), workflow_id, user_id),
+            "INSERT INTO event_triggers (user_id, event_type, workflow_id, name, conditions, "
+            "allow_recursion) SELECT %s, %s, w.id, %s, %s::jsonb, %s FROM workflows w "
+            f"WHERE w.id = %s AND w.user_id = %s RETURNING {COLUMNS}",
+            (
+                user_id,
+                event_type,
+                name,
+                json.dumps(when or {}),
+                allow_recursion,
+                workflow_id,
+                user_id,
+            ),
         )
     if row is None:
         raise NotFound("workflow not found")
     return row
+
+
+def update(user_id: str, trigger_id: str, changes: dict[str, Any]) -> Row:
+    """Apply the changes given (``name``, ``conditions``, ``is_active``,
+    ``allow_recursion``; conditions checked as on create). None given: the trigger as
+    it is."""
+    values: dict[str, Any] = {}
+    if "conditions" in changes:
+        _check(changes["conditions"], None)
+        values["conditions = %s::jsonb"] = json.dumps(changes["conditions"] or {})
+    if "name" in changes:
+        _check(None, changes["name"])
+        values["name = %s"] = changes["name"]
+    for flag in ("is_active", "allow_recursion"):
+        if changes.get(flag) is not None:
+            values[f"{flag} = %s"] = changes[flag]
+    assignments = "".join(f", {assignment}" for assignment in values)  # from code only
+    with get_database().transaction() as tx:
+        row = tx.one(
+            f"UPDATE event_triggers SET id = id{assignments} WHERE id = %s AND user_id = %s "
+            f"RETURNING {COLUMNS}",
+            (*values.values(), trigger_id, user_id),
+        )
+    if row is None:
+        raise NotFound("trigger not found")
+    return row
+
+
+def _check(when: Any, name: str | None) -> None:
+    conditions.validate(when)
+    bounds = storable.Bounds.of()
+    storable.check(when, bounds, name="conditions")
+    storable.check(name, bounds, name="name")
 
 
 def list_for(user_id: str) -> list[Row]:
@@ -79,7 +123,7 @@ def fire(event: Row) -> list[dict[str, Any]]:
     seen = {entry.get("triggerId") or entry.get("handler") for entry in done}
     with get_database().transaction() as tx:
         active = tx.all(
-            "SELECT id, workflow_id, conditions FROM event_triggers "
+            "SELECT id, workflow_id, conditions, allow_recursion FROM event_triggers "
             "WHERE user_id = %s AND event_type = %s AND is_active ORDER BY created_at, id",
             (user_id, event["event_type"]),
         )
@@ -87,7 +131,7 @@ def fire(event: Row) -> list[dict[str, Any]]:
         trigger_id = str(trigger["id"])
         if trigger_id in seen or not _matches(trigger, payload):
             continue
-        entry = _run(event, trigger, payload)
+        entry = _cycle(event, trigger) or _run(event, trigger, payload)
         counted = trigger_id if "runId" in entry else None
         if _record(event_id, user_id, entry, count_trigger=counted):
             done.append(entry)
@@ -108,6 +152,24 @@ def _matches(trigger: Row, payload: dict[str, Any]) -> bool:
             extra={"triggerId": str(trigger["id"]), "error": exc.message},
         )
         return False
+
+
+def _cycle(event: Row, trigger: Row) -> dict[str, Any] | None:
+    """The record of a trigger not run because its workflow led to the event."""
+    chain = [str(workflow_id) for workflow_id in event.get("chain") or []]
+    workflow_id = str(trigger["workflow_id"])
+    if workflow_id not in chain or trigger["allow_recursion"]:
+        return None
+    log.info(
+        "trigger not run: its workflow led to the event",
+        extra={"eventId": str(event["id"]), "triggerId": str(trigger["id"])},
+    )
+    return {
+        "triggerId": str(trigger["id"]),
+        "workflowId": workflow_id,
+        "status": "cycle",
+        "chain": chain,
+    }
 
 
 def _run(event: Row, trigger: Row, payload: dict[str, Any]) -> dict[str, Any]:

@@ -217,6 +217,8 @@ GOOD = {
             "eventType",
         ),
         ({"message": {"data": _b64({**GOOD, "depth": "deep"}), "messageId": "9"}}, "depth"),
+        ({"message": {"data": _b64({**GOOD, "chain": ["nope"]}), "messageId": "9"}}, "chain"),
+        ({"message": {"data": _b64({**GOOD, "chain": "w"}), "messageId": "9"}}, "chain"),
         ({"message": {"data": _b64({**GOOD, "payload": [1]}), "messageId": "9"}}, "payload"),
         (
             {"message": {"data": _b64({**GOOD, "payload": {"t": "a\u0000b"}}), "messageId": "9"}},
@@ -280,6 +282,19 @@ def test_an_event_published_by_someone_else_is_recorded_and_dispatched(
     assert row["user_id"] == "alice" and row["event_data"] == {"x": 1}
     assert row["dispatch_status"] == "dispatched" and row["published_at"] is not None
     assert len(runs_of(db, workflow)) == 1
+
+
+def test_an_event_published_by_someone_else_keeps_its_chain(
+    db: Database, alice: UserClient, dispatch_client: Any
+) -> None:
+    workflow = make_workflow(alice)
+    make_trigger(alice, "post.chained", workflow)
+    event_id = str(uuid.uuid4())
+    envelope = {**GOOD, "eventId": event_id, "eventType": "post.chained", "chain": [workflow]}
+    assert deliver(dispatch_client, message_for(envelope)).status_code == 200
+    row = event_row(db, event_id)
+    assert row["chain"] == [workflow] and row["triggered"][0]["status"] == "cycle"
+    assert runs_of(db, workflow) == []
 
 
 def test_a_delivery_reusing_an_event_id_for_another_user_is_rejected(
