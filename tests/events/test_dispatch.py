@@ -7,7 +7,6 @@ import base64
 import json
 import logging
 import socket
-import threading
 import uuid
 from typing import Any
 
@@ -30,6 +29,7 @@ from tests.events.helpers import (
     triggered_count,
 )
 from tests.support.fake_pubsub import FakePubSub, Published
+from tests.support.together import at_once
 
 
 def emit(
@@ -102,20 +102,12 @@ def test_fifty_concurrent_deliveries_of_one_event_are_all_acknowledged_and_run_o
     workflows = [make_workflow(alice) for _ in range(2)]
     trigger_ids = [make_trigger(alice, "post.concurrent", w) for w in workflows]
     event_id, message = emit(db, published, "alice", "post.concurrent")
-    barrier = threading.Barrier(50)
-    statuses: list[int] = []
 
-    def deliver_once() -> None:
-        client = dispatch_client.application.test_client()
-        barrier.wait()
-        statuses.append(deliver(client, message).status_code)
+    def deliver_once() -> int:
+        return int(deliver(dispatch_client.application.test_client(), message).status_code)
 
-    threads = [threading.Thread(target=deliver_once) for _ in range(50)]
     with caplog.at_level(logging.INFO):
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        statuses = at_once(50, deliver_once)
 
     assert len(statuses) == 50 and all(200 <= s < 300 for s in statuses)
     assert [len(runs_of(db, w)) for w in workflows] == [1, 1]
