@@ -14,11 +14,12 @@ that emits what triggers it runs once per outside event. A trigger saved with
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from shared import conditions, logs, storable
 from shared.config import get_settings
-from shared.db import Row, get_database
+from shared.db import Row, Tx, get_database
 from shared.db.quota import check_quota
 from shared.errors import AppError, NotFound, Retryable
 from shared.events.handlers import handler_for
@@ -113,20 +114,42 @@ def delete(user_id: str, trigger_id: str) -> None:
             raise NotFound("trigger not found")
 
 
+def fire_inline(tx: Tx, event: Row) -> tuple[list[dict[str, Any]], bool]:
+    """What the claim's transaction ``tx`` can settle itself: the triggers not run (a
+    cycle) and the runs of workflows whose steps are all pure, executed and recorded
+    in ``tx`` (``engine.run_inline``), with the trigger counts, so they commit with the
+    claim. Returns the event's ``triggered`` so far (the caller writes it into the
+    claim) and whether nothing is left for ``fire`` (no other trigger, no handler)."""
+    user_id, payload = event["user_id"], _payload(event)
+    done = list(event["triggered"] or [])
+    seen = {entry.get("triggerId") or entry.get("handler") for entry in done}
+    settled: list[dict[str, Any]] = []
+    left = handler_for(event["event_type"]) is not None and event["event_type"] not in seen
+    for trigger in _active(tx, event):
+        if str(trigger["id"]) in seen or not _matches(trigger, payload):
+            continue
+        entry = _cycle(event, trigger)
+        if entry is None:
+            run = _run_inline(tx, event, trigger, payload)
+            if run is None:  # it needs a run of its own: ``fire`` starts it
+                left = True
+                continue
+            entry = _entry(trigger) | {"runId": str(run["id"]), "status": run["status"]}
+        settled.append(entry)
+    _count(tx, user_id, [entry["triggerId"] for entry in settled if "runId" in entry])
+    return done + settled, not left
+
+
 def fire(event: Row) -> list[dict[str, Any]]:
     """Run every matching trigger of the event's user, and the system handler of its
     type, skipping what an earlier (crashed) delivery of the event already recorded.
     Returns the event's ``triggered`` list."""
     event_id, user_id = str(event["id"]), event["user_id"]
-    payload = event["event_data"] if isinstance(event["event_data"], dict) else {}
+    payload = _payload(event)
     done = list(event["triggered"] or [])
     seen = {entry.get("triggerId") or entry.get("handler") for entry in done}
     with get_database().transaction() as tx:
-        active = tx.all(
-            "SELECT id, workflow_id, conditions, allow_recursion FROM event_triggers "
-            "WHERE user_id = %s AND event_type = %s AND is_active ORDER BY created_at, id",
-            (user_id, event["event_type"]),
-        )
+        active = _active(tx, event)
     for trigger in active:
         trigger_id = str(trigger["id"])
         if trigger_id in seen or not _matches(trigger, payload):
@@ -141,6 +164,56 @@ def fire(event: Row) -> list[dict[str, Any]]:
         if _record(event_id, user_id, entry, count_trigger=None):
             done.append(entry)
     return done
+
+
+def _payload(event: Row) -> dict[str, Any]:
+    return event["event_data"] if isinstance(event["event_data"], dict) else {}
+
+
+def _active(tx: Tx, event: Row) -> list[Row]:
+    """The user's active triggers of the event's type, with their workflow's steps
+    (what ``fire_inline`` needs to tell whether a run can be executed in place)."""
+    return tx.all(
+        "SELECT t.id, t.workflow_id, t.conditions, t.allow_recursion, w.steps, w.is_active "
+        "FROM event_triggers t JOIN workflows w ON w.id = t.workflow_id "
+        "AND w.user_id = t.user_id WHERE t.user_id = %s AND t.event_type = %s "
+        "AND t.is_active ORDER BY t.created_at, t.id",
+        (event["user_id"], event["event_type"]),
+    )
+
+
+def _entry(trigger: Row) -> dict[str, Any]:
+    return {"triggerId": str(trigger["id"]), "workflowId": str(trigger["workflow_id"])}
+
+
+@dataclass(frozen=True)
+class _Start:
+    """The trigger's run on the event, its idempotency key the same on every delivery,
+    so a run is started once."""
+
+    trigger_data: dict[str, Any]
+    idempotency_key: str
+    depth: int
+
+
+def _start(event: Row, trigger: Row, payload: dict[str, Any]) -> _Start:
+    event_id, trigger_id = str(event["id"]), str(trigger["id"])
+    trigger_data = {
+        "eventId": event_id,
+        "eventType": event["event_type"],
+        "payload": payload,
+        "triggerId": trigger_id,
+    }
+    return _Start(trigger_data, f"event:{event_id}:{trigger_id}", event["depth"])
+
+
+def _count(tx: Tx, user_id: str, trigger_ids: list[str]) -> None:
+    if trigger_ids:
+        tx.execute(
+            "UPDATE event_triggers SET triggered_count = triggered_count + 1, "
+            "last_triggered_at = now() WHERE id = ANY(%s::uuid[]) AND user_id = %s",
+            (trigger_ids, user_id),
+        )
 
 
 def _matches(trigger: Row, payload: dict[str, Any]) -> bool:
@@ -172,30 +245,43 @@ def _cycle(event: Row, trigger: Row) -> dict[str, Any] | None:
     }
 
 
+def _run_inline(tx: Tx, event: Row, trigger: Row, payload: dict[str, Any]) -> Row | None:
+    from shared.workflows.engine import run_inline
+
+    start = _start(event, trigger, payload)
+    return run_inline(
+        tx,
+        {
+            "id": trigger["workflow_id"],
+            "steps": trigger["steps"],
+            "is_active": trigger["is_active"],
+        },
+        event["user_id"],
+        start.trigger_data,
+        "event",
+        idempotency_key=start.idempotency_key,
+        depth=start.depth,
+    )
+
+
 def _run(event: Row, trigger: Row, payload: dict[str, Any]) -> dict[str, Any]:
     from shared.workflows.engine import execute_workflow
 
-    event_id, trigger_id = str(event["id"]), str(trigger["id"])
-    entry: dict[str, Any] = {"triggerId": trigger_id, "workflowId": str(trigger["workflow_id"])}
+    start = _start(event, trigger, payload)
     try:
         run = execute_workflow(
             str(trigger["workflow_id"]),
             event["user_id"],
-            {
-                "eventId": event_id,
-                "eventType": event["event_type"],
-                "payload": payload,
-                "triggerId": trigger_id,
-            },
+            start.trigger_data,
             "event",
-            idempotency_key=f"event:{event_id}:{trigger_id}",
-            depth=event["depth"],
+            idempotency_key=start.idempotency_key,
+            depth=start.depth,
         )
     except Retryable:
         raise
     except AppError as exc:  # the workflow is gone or refused the run: nothing to retry
-        return {**entry, "status": "error", "error": exc.message}
-    return {**entry, "runId": str(run["id"]), "status": run["status"]}
+        return {**_entry(trigger), "status": "error", "error": exc.message}
+    return {**_entry(trigger), "runId": str(run["id"]), "status": run["status"]}
 
 
 def _handle(event: Row, handler: Any, payload: dict[str, Any]) -> dict[str, Any]:
@@ -232,10 +318,5 @@ def _record(
             "WHERE id = %s AND user_id = %s",
             (json.dumps([entry]), event_id, user_id),
         )
-        if count_trigger is not None:
-            tx.execute(
-                "UPDATE event_triggers SET triggered_count = triggered_count + 1, "
-                "last_triggered_at = now() WHERE id = %s AND user_id = %s",
-                (count_trigger, user_id),
-            )
+        _count(tx, user_id, [count_trigger] if count_trigger else [])
     return True
