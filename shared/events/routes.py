@@ -106,7 +106,7 @@ class TriggerChanges(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
     name: str | None = Field(None, max_length=200)
-    conditions: Any = None
+    conditions: dict[str, Any] | None = None
     is_active: StrictBool | None = Field(None, alias="isActive")
     allow_recursion: StrictBool | None = Field(None, alias="allowRecursion", description=_RECURSION)
 
@@ -189,7 +189,7 @@ def list_triggers(ctx: Ctx) -> list[dict[str, Any]]:
     summary="Change a trigger's name, conditions, whether it is active or allows recursion",
     body=TriggerChanges,
     response=_CREATED,
-    errors=(404,),
+    errors=(400, 404),  # 400: conditions with an unknown operator or a mistyped operand
     tag=TAG,
 )
 def update_trigger(ctx: Ctx) -> dict[str, Any]:

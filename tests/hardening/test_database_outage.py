@@ -170,7 +170,12 @@ def test_a_clock_beat_during_the_outage_loses_no_slot(
     fixed_clock.set(at(0, 30))
     res = alice.post(
         "/api/scheduler/tasks",
-        json={"name": "m", "workflowId": make_workflow(alice), "cronExpression": "* * * * *"},
+        json={  # overlap allowed: slots sent together after the outage each fire
+            "name": "m",
+            "workflowId": make_workflow(alice),
+            "cronExpression": "* * * * *",
+            "overlapPolicy": "allow",
+        },
     )
     assert res.status_code == 201
     task_id = res.get_json()["task"]["id"]
