@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test test-clock lint format clean package package-check bench
+.PHONY: run test test-clock lint format clean package package-check lock lock-check bench
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,9 @@ $(BENCH_STAMP): $(STAMP)
 run: $(STAMP)
 	$(BIN)/segp serve
 
+# The console's browser tests drive Debian's chromium: .ci/chromium installs it when missing.
 test: $(STAMP)
+	@.ci/chromium >/dev/null
 	$(BIN)/python -m pytest
 
 # The modules that read the time, again: with the clock a year ahead (libfaketime,
@@ -45,8 +47,17 @@ format: $(STAMP)
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench
 
-# The source archive every function deploys from (dist/segp-source.zip, with locked
-# requirements), and the check that it boots each function in a clean venv.
+# The resolved dependency set, committed: `make lock` after changing pyproject.toml's
+# dependencies (it keeps every pin that still fits; `uv lock --upgrade` takes newer
+# releases); `make lock-check` fails when uv.lock no longer matches pyproject.toml.
+lock: $(STAMP)
+	$(BIN)/uv lock
+
+lock-check: $(STAMP)
+	$(BIN)/python infra/scripts/lock_check.py
+
+# The source archive every function deploys from (dist/segp-source.zip, with the
+# requirements of uv.lock), and the check that it boots each function in a clean venv.
 package: $(STAMP)
 	$(BIN)/python infra/scripts/package.py
 

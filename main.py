@@ -27,6 +27,7 @@ HANDLERS = {
     "goal_generation": "functions.goal_generation",
     "schedule_fire": "functions.schedule_fire",
     "treasury_webhook": "functions.treasury_webhook",
+    "workflow_run": "functions.workflow_run",
 }
 
 # entry point -> the function its module runs before functions-framework reads a request
@@ -53,6 +54,7 @@ __all__ = [
     "goal_generation",
     "schedule_fire",
     "treasury_webhook",
+    "workflow_run",
 ]
 
 if TYPE_CHECKING:
@@ -62,6 +64,7 @@ if TYPE_CHECKING:
     from functions.goal_generation import goal_generation
     from functions.schedule_fire import schedule_fire
     from functions.treasury_webhook import treasury_webhook
+    from functions.workflow_run import workflow_run
 
 
 def __getattr__(name: str) -> Any:

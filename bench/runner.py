@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bench import report
@@ -25,6 +26,8 @@ def _registry() -> dict[str, tuple[str, Bench]]:
         event_dispatch,
         evolve_overhead,
         memory_recall,
+        run_fanout,
+        run_resume,
         scheduler_reconcile,
     )
 
@@ -34,10 +37,20 @@ def _registry() -> dict[str, tuple[str, Bench]]:
         "memory-recall": (memory_recall.__doc__ or "", memory_recall.run),
         "scheduler-reconcile": (scheduler_reconcile.__doc__ or "", scheduler_reconcile.run),
         "evolve-overhead": (evolve_overhead.__doc__ or "", evolve_overhead.run),
+        "run-fanout": (run_fanout.__doc__ or "", run_fanout.run),
+        "run-resume": (run_resume.__doc__ or "", run_resume.run),
     }
 
 
-NAMES = ("cold-start", "event-dispatch", "memory-recall", "scheduler-reconcile", "evolve-overhead")
+NAMES = (
+    "cold-start",
+    "event-dispatch",
+    "memory-recall",
+    "scheduler-reconcile",
+    "evolve-overhead",
+    "run-fanout",
+    "run-resume",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,6 +74,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="print the table of bench/results/latest.json in Markdown (runs nothing)",
     )
     parser.add_argument(
+        "--out",
+        metavar="FILE",
+        help="also write the figures of the benchmarks run (any subset) to FILE as JSON",
+    )
+    parser.add_argument(
         "--no-save",
         action="store_true",
         help="do not write bench/results (a subset or --quick run never does)",
@@ -68,7 +86,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(
-    names: Sequence[str], *, quick: bool = False, save: bool = True, strict: bool = False
+    names: Sequence[str],
+    *,
+    quick: bool = False,
+    save: bool = True,
+    strict: bool = False,
+    out: str | None = None,
 ) -> int:
     benches = _registry()
     unknown = [n for n in names if n not in benches]
@@ -110,6 +133,9 @@ def run(
         report.write_json(outcomes, meta, report.RESULTS / "latest.json")
         report.chart(outcomes, report.RESULTS / "curves.png")
         print(f"wrote {report.RESULTS / 'latest.json'} and {report.RESULTS / 'curves.png'}")
+    if out:
+        report.write_json(outcomes, meta, Path(out))
+        print(f"wrote {out}")
     missed = [o.name for o in outcomes if not o.all_met]
     if missed:
         print(f"targets missed or not measured: {', '.join(missed)}")
@@ -123,4 +149,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.markdown:
         print(report.markdown(report.RESULTS / "latest.json"))
         return 0
-    return run(args.names, quick=args.quick, save=not args.no_save, strict=args.strict)
+    return run(
+        args.names, quick=args.quick, save=not args.no_save, strict=args.strict, out=args.out
+    )

@@ -1,4 +1,4 @@
-# The six gen2 functions, all built from one source archive. The catalog below is the
+# The seven gen2 functions, all built from one source archive. The catalog below is the
 # single description of each function: its entry point in main.py, who may call it, the
 # environment sets and secrets it reads, and its size. tests/infra/test_terraform.py
 # reads it to check it against main.py and shared/config.py.
@@ -8,7 +8,7 @@ locals {
       entry_point = "api"
       description = "Every /api/... route; authenticated by the user's JWT"
       public      = true
-      env_sets    = ["database", "events", "model", "vertex", "scheduler"]
+      env_sets    = ["database", "events", "runs", "model", "vertex", "scheduler", "console"]
       secrets     = ["jwt_secret", "gemini_api_key"]
       size        = { memory = "512Mi", cpu = "1", timeout_seconds = 60, max_instances = 10, min_instances = 0, concurrency = 4 }
     }
@@ -24,7 +24,7 @@ locals {
       entry_point = "schedule_fire"
       description = "Runs scheduled tasks for Cloud Scheduler: one task, the per-minute tick, reconcile, consolidation (private, OIDC)"
       public      = false
-      env_sets    = ["database", "events", "model", "vertex", "scheduler"]
+      env_sets    = ["database", "events", "runs", "model", "vertex", "scheduler"]
       secrets     = ["jwt_secret", "gemini_api_key"]
       size        = { memory = "512Mi", cpu = "1", timeout_seconds = 300, max_instances = 5, min_instances = 0, concurrency = 4 }
     }
@@ -32,9 +32,18 @@ locals {
       entry_point = "event_dispatch"
       description = "Matches one published event against the user's triggers (Pub/Sub push, private, OIDC)"
       public      = false
-      env_sets    = ["database", "events", "model", "vertex"]
+      env_sets    = ["database", "events", "runs", "model", "vertex"]
       secrets     = ["jwt_secret", "gemini_api_key"]
       size        = { memory = "512Mi", cpu = "1", timeout_seconds = 300, max_instances = 5, min_instances = 0, concurrency = 4 }
+    }
+    workflow_run = {
+      entry_point = "workflow_run"
+      description = "Executes one workflow run handed off on the runs topic (Pub/Sub push, private, OIDC)"
+      public      = false
+      env_sets    = ["database", "events", "model", "vertex"]
+      secrets     = ["jwt_secret", "gemini_api_key"]
+      # the longest a run's step may hold it: WORKFLOW_RUN_LEASE_SECONDS (600) covers it
+      size = { memory = "512Mi", cpu = "1", timeout_seconds = 540, max_instances = 5, min_instances = 0, concurrency = 4 }
     }
     goal_generation = {
       entry_point = "goal_generation"
@@ -90,6 +99,10 @@ locals {
       EVENTS_TOPIC    = google_pubsub_topic.events.name
       EVENT_MAX_DEPTH = tostring(var.event_max_depth)
     }
+    # the functions that start runs hand each to workflow-run on this topic
+    runs = {
+      RUNS_TOPIC = google_pubsub_topic.runs.name
+    }
     model = {
       MODEL_PROVIDER  = "gemini"
       GEMINI_MODEL    = var.gemini_model
@@ -99,6 +112,10 @@ locals {
       GOOGLE_GENAI_USE_VERTEXAI = "true"
       GOOGLE_CLOUD_PROJECT      = var.project_id
       GOOGLE_CLOUD_LOCATION     = local.vertex_location
+    }
+    # the operations console's static files at /console (api only)
+    console = {
+      CONSOLE_ENABLED = tostring(var.console_enabled)
     }
     scheduler = {
       SCHEDULER_PROJECT         = var.project_id

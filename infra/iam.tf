@@ -4,6 +4,8 @@ locals {
   model_users = [for k, f in local.functions : k if contains(f.env_sets, "model")]
   # functions that write Cloud Scheduler jobs: the api mirrors task changes, schedule-fire reconciles
   scheduler_writers = [for k, f in local.functions : k if contains(f.env_sets, "scheduler")]
+  # functions that start runs and hand them to workflow-run
+  run_starters = [for k, f in local.functions : k if contains(f.env_sets, "runs")]
 
   # who may invoke each private function: function -> {label -> member}. The labels,
   # not the members, key the grants: account emails are unknown until the accounts exist.
@@ -11,6 +13,7 @@ locals {
     evolve          = { for m in var.evolve_invoker_members : m => m }
     schedule_fire   = { scheduler = "serviceAccount:${google_service_account.invoker.email}" }
     event_dispatch  = { event_push = "serviceAccount:${google_service_account.event_push.email}" }
+    workflow_run    = { event_push = "serviceAccount:${google_service_account.event_push.email}" }
     goal_generation = { scheduler = "serviceAccount:${google_service_account.invoker.email}" }
   }
   invoker_grants = merge([
@@ -57,6 +60,15 @@ resource "google_pubsub_topic_iam_member" "runtime_publisher" {
   for_each = local.functions
 
   topic  = google_pubsub_topic.events.name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.runtime[each.key].email}"
+}
+
+# The functions that start runs publish them on the runs topic.
+resource "google_pubsub_topic_iam_member" "runs_publisher" {
+  for_each = toset(local.run_starters)
+
+  topic  = google_pubsub_topic.runs.name
   role   = "roles/pubsub.publisher"
   member = "serviceAccount:${google_service_account.runtime[each.key].email}"
 }
@@ -110,6 +122,18 @@ resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
 
 resource "google_pubsub_subscription_iam_member" "dead_letter_subscriber" {
   subscription = google_pubsub_subscription.event_dispatch.name
+  role         = "roles/pubsub.subscriber"
+  member       = local.pubsub_service_agent
+}
+
+resource "google_pubsub_topic_iam_member" "runs_dead_letter_publisher" {
+  topic  = google_pubsub_topic.runs_dead_letter.name
+  role   = "roles/pubsub.publisher"
+  member = local.pubsub_service_agent
+}
+
+resource "google_pubsub_subscription_iam_member" "runs_dead_letter_subscriber" {
+  subscription = google_pubsub_subscription.workflow_run.name
   role         = "roles/pubsub.subscriber"
   member       = local.pubsub_service_agent
 }

@@ -33,6 +33,16 @@ output "dead_letter_subscription" {
   value       = google_pubsub_subscription.dead_letter.name
 }
 
+output "runs_topic" {
+  description = "The runs topic (RUNS_TOPIC): run hand-offs to workflow-run."
+  value       = google_pubsub_topic.runs.name
+}
+
+output "runs_dead_letter_subscription" {
+  description = "Pull subscription holding run hand-offs that workflow-run did not take after run_max_delivery_attempts."
+  value       = google_pubsub_subscription.runs_dead_letter.name
+}
+
 output "instance_connection_name" {
   description = "INSTANCE_CONNECTION_NAME of the Cloud SQL instance."
   value       = google_sql_database_instance.main.connection_name

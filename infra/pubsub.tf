@@ -75,3 +75,74 @@ resource "google_pubsub_subscription" "dead_letter" {
     ttl = ""
   }
 }
+
+# The runs topic: a claimed run handed to its own execution, one message per run, pushed
+# to workflow-run in the same way and with the same dead-lettering. Nothing depends on
+# its delivery: a run whose message is lost (or dead-lettered) stays queued and the
+# per-minute job starts it.
+resource "google_pubsub_topic" "runs" {
+  name                       = "${var.name_prefix}-runs"
+  labels                     = var.labels
+  message_retention_duration = "86400s"
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_pubsub_topic" "runs_dead_letter" {
+  name   = "${var.name_prefix}-runs-dead-letter"
+  labels = var.labels
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_pubsub_subscription" "workflow_run" {
+  name   = "${var.name_prefix}-workflow-run"
+  topic  = google_pubsub_topic.runs.id
+  labels = var.labels
+
+  # longer than workflow-run's timeout, so a long run is not redelivered mid-flight
+  ack_deadline_seconds       = 600
+  message_retention_duration = "604800s"
+
+  push_config {
+    push_endpoint = local.function_urls["workflow_run"]
+
+    oidc_token {
+      service_account_email = google_service_account.event_push.email
+      audience              = local.function_urls["workflow_run"]
+    }
+  }
+
+  retry_policy {
+    minimum_backoff = "10s"
+    maximum_backoff = "600s"
+  }
+
+  dead_letter_policy {
+    dead_letter_topic     = google_pubsub_topic.runs_dead_letter.id
+    max_delivery_attempts = var.run_max_delivery_attempts
+  }
+
+  expiration_policy {
+    ttl = ""
+  }
+
+  depends_on = [
+    google_pubsub_topic_iam_member.runs_dead_letter_publisher,
+    google_service_account_iam_member.pubsub_token_creator,
+    google_cloud_run_v2_service_iam_member.invoker,
+  ]
+}
+
+resource "google_pubsub_subscription" "runs_dead_letter" {
+  name   = "${var.name_prefix}-runs-dead-letter"
+  topic  = google_pubsub_topic.runs_dead_letter.id
+  labels = var.labels
+
+  message_retention_duration = "604800s"
+  ack_deadline_seconds       = 60
+
+  expiration_policy {
+    ttl = ""
+  }
+}

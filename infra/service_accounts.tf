@@ -19,7 +19,7 @@ resource "google_service_account" "invoker" {
 
 resource "google_service_account" "event_push" {
   account_id   = "${var.name_prefix}-event-push"
-  display_name = "SEGP Pub/Sub push identity (OIDC tokens for event-dispatch)"
+  display_name = "SEGP Pub/Sub push identity (OIDC tokens for event-dispatch and workflow-run)"
 
   depends_on = [google_project_service.enabled]
 }

@@ -61,13 +61,19 @@ variable "function_overrides" {
     min_instances   = optional(number)
     concurrency     = optional(number)
   }))
-  description = "Per-function size overrides keyed by function (api, evolve, schedule_fire, event_dispatch, goal_generation, treasury_webhook); unset fields keep the defaults in functions.tf. concurrency is also the function's database pool size."
+  description = "Per-function size overrides keyed by function (api, evolve, schedule_fire, event_dispatch, workflow_run, goal_generation, treasury_webhook); unset fields keep the defaults in functions.tf. concurrency is also the function's database pool size."
   default     = {}
 
   validation {
-    condition     = alltrue([for k in keys(var.function_overrides) : contains(["api", "evolve", "schedule_fire", "event_dispatch", "goal_generation", "treasury_webhook"], k)])
-    error_message = "function_overrides: keys must be function names: api, evolve, schedule_fire, event_dispatch, goal_generation, treasury_webhook."
+    condition     = alltrue([for k in keys(var.function_overrides) : contains(["api", "evolve", "schedule_fire", "event_dispatch", "workflow_run", "goal_generation", "treasury_webhook"], k)])
+    error_message = "function_overrides: keys must be function names: api, evolve, schedule_fire, event_dispatch, workflow_run, goal_generation, treasury_webhook."
   }
+}
+
+variable "console_enabled" {
+  type        = bool
+  description = "Whether the api function serves the operations console at /console (CONSOLE_ENABLED); a client of the public /api routes, signed in with a user token."
+  default     = false
 }
 
 variable "log_level" {
@@ -118,6 +124,17 @@ variable "events_topic" {
   type        = string
   description = "Name of the events topic (EVENTS_TOPIC); the dead-letter topic is this name plus -dead-letter."
   default     = "segp-events"
+}
+
+variable "run_max_delivery_attempts" {
+  type        = number
+  description = "Deliveries of one run hand-off to workflow-run before it moves to the runs dead-letter topic (5 to 100); the per-minute job starts such a run anyway."
+  default     = 10
+
+  validation {
+    condition     = var.run_max_delivery_attempts >= 5 && var.run_max_delivery_attempts <= 100
+    error_message = "run_max_delivery_attempts: between 5 and 100 (Pub/Sub's limits)."
+  }
 }
 
 variable "event_max_depth" {

@@ -43,7 +43,11 @@ def _serve(args: argparse.Namespace) -> int:
         f"; migrations applied now: {len(applied)}"
     )
     print(f"model: {describe(settings)}")
-    print(f"dev token (user 'dev'): {mint('dev', settings.jwt_secret)}")
+    dev_token = mint("dev", settings.jwt_secret)
+    print(f"dev token (user 'dev'): {dev_token}")
+    if settings.console_enabled:
+        # the fragment stays in the browser (never sent to a server); the page signs in with it
+        print(f"console: {url}/console/#token={dev_token}")
     clock = None
     if not settings.mirror_configured and not args.no_clock:
         from shared.local.clock import LocalClock
@@ -204,7 +208,9 @@ def _bench(args: argparse.Namespace) -> int:
     sys.path.insert(0, str(root))  # bench/ and the test fakes it uses live beside shared/
     from bench.runner import run
 
-    return run(args.names, quick=args.quick, save=not args.no_save, strict=args.strict)
+    return run(
+        args.names, quick=args.quick, save=not args.no_save, strict=args.strict, out=args.out
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -231,6 +237,9 @@ def parser() -> argparse.ArgumentParser:
     from shared.treasury.cli import add_commands as treasury_commands
 
     treasury_commands(sub)
+    from shared.lifecycle.cli import add_commands as lifecycle_commands
+
+    lifecycle_commands(sub)
     goals = sub.add_parser(
         "goals-generate",
         help="generate goals for one user, or (without --user) request it for every active user",
@@ -272,11 +281,13 @@ def parser() -> argparse.ArgumentParser:
         "names",
         nargs="*",
         metavar="NAME",
-        help="cold-start, event-dispatch, memory-recall, scheduler-reconcile, evolve-overhead",
+        help="cold-start, event-dispatch, memory-recall, scheduler-reconcile, evolve-overhead, "
+        "run-fanout, run-resume",
     )
     bench.add_argument("--quick", action="store_true", help="small sizes, to try the harness")
     bench.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     bench.add_argument("--no-save", action="store_true", help="do not write bench/results")
+    bench.add_argument("--out", metavar="FILE", help="also write the figures run to FILE (JSON)")
     bench.set_defaults(run=_bench)
     return top
 

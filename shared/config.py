@@ -113,7 +113,7 @@ class Settings(BaseModel):
     scheduler_run_stale_seconds: int = Field(
         3600, ge=60, le=7 * 24 * 3600, alias="SCHEDULER_RUN_STALE_SECONDS"
     )
-    scheduler_tick_batch: int = Field(100, ge=1, le=10_000, alias="SCHEDULER_TICK_BATCH")
+    scheduler_tick_batch: int = Field(1000, ge=1, le=10_000, alias="SCHEDULER_TICK_BATCH")
 
     # self-improvement
     improve_dedupe_threshold: float = Field(0.9, gt=0, le=1, alias="IMPROVE_DEDUPE_THRESHOLD")
@@ -162,6 +162,30 @@ class Settings(BaseModel):
     workflow_run_lease_seconds: int = Field(
         600, ge=5, le=24 * 3600, alias="WORKFLOW_RUN_LEASE_SECONDS"
     )
+    # the topic a claimed run is handed to its own execution on (workflow-run); unset,
+    # the claimer executes the run itself (locally the local bus hands it over)
+    runs_topic: str | None = Field(None, min_length=1, alias="RUNS_TOPIC")
+    # how long a queued run waits for its hand-off before the per-minute job starts it
+    workflow_run_start_grace_seconds: int = Field(
+        120, ge=0, le=3600, alias="WORKFLOW_RUN_START_GRACE_SECONDS"
+    )
+    # how many runs the local bus executes at once under `segp serve`
+    local_run_workers: int = Field(8, ge=1, le=64, alias="LOCAL_RUN_WORKERS")
+
+    # data lifecycle: how long each kind of row is kept (days), enforced by the daily
+    # purge in batches of retention_batch_rows; exports read export_batch_rows at a time
+    retention_events_days: int = Field(90, ge=1, le=36500, alias="RETENTION_EVENTS_DAYS")
+    retention_run_payloads_days: int = Field(
+        90, ge=1, le=36500, alias="RETENTION_RUN_PAYLOADS_DAYS"
+    )
+    retention_runs_days: int = Field(365, ge=1, le=36500, alias="RETENTION_RUNS_DAYS")
+    retention_fires_days: int = Field(180, ge=1, le=36500, alias="RETENTION_FIRES_DAYS")
+    retention_rejected_days: int = Field(30, ge=1, le=36500, alias="RETENTION_REJECTED_DAYS")
+    retention_stripe_payload_days: int = Field(
+        30, ge=1, le=36500, alias="RETENTION_STRIPE_PAYLOAD_DAYS"
+    )
+    retention_batch_rows: int = Field(500, ge=1, le=100_000, alias="RETENTION_BATCH_ROWS")
+    export_batch_rows: int = Field(500, ge=1, le=100_000, alias="EXPORT_BATCH_ROWS")
 
     # per-user caps on created objects (409 past them)
     max_workflows_per_user: int = Field(500, ge=1, alias="MAX_WORKFLOWS_PER_USER")
@@ -175,6 +199,9 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(1024 * 1024, ge=1024, alias="MAX_BODY_BYTES")
     # browser origins that may call the api function (CORS); none: no CORS headers
     cors_allowed_origins: str = Field("", alias="CORS_ALLOWED_ORIGINS")
+    # the operations console's files at /console (served by the api function): off
+    # unless set; the local shape turns it on
+    console_enabled: bool = Field(False, alias="CONSOLE_ENABLED")
     # JSON stored from outside (bodies, http step responses, agent outputs, event
     # payloads): how deeply it may nest (well below where recursive readers fail) and
     # how large it may be
@@ -214,6 +241,15 @@ class Settings(BaseModel):
         if self.model_provider == "gemini" and not (self.gemini_api_key or self.use_vertexai):
             raise ValueError(
                 "MODEL_PROVIDER=gemini needs GEMINI_API_KEY or GOOGLE_GENAI_USE_VERTEXAI"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _summaries_outlive_payloads(self) -> Settings:
+        if self.retention_runs_days < self.retention_run_payloads_days:
+            raise ValueError(
+                "RETENTION_RUNS_DAYS must be at least RETENTION_RUN_PAYLOADS_DAYS "
+                "(a run's summary is kept at least as long as its payloads)"
             )
         return self
 
@@ -263,6 +299,15 @@ class Settings(BaseModel):
         if self.event_bus:
             return self.event_bus
         return "pubsub" if (self.pubsub_project or self.pubsub_emulator_host) else "off"
+
+    @property
+    def run_handoff(self) -> Literal["pubsub", "local", "inline"]:
+        """How a claimed run reaches its execution: a message on ``RUNS_TOPIC`` when the
+        bus is Pub/Sub and the topic is set, the local bus under ``segp serve``, else
+        the claimer executes it."""
+        if self.bus_mode == "pubsub" and self.runs_topic:
+            return "pubsub"
+        return "local" if self.bus_mode == "local" else "inline"
 
     @property
     def uses_cloud_sql(self) -> bool:

@@ -1,14 +1,26 @@
 """System handlers: event types the bundle itself acts on at dispatch, beside the
 users' own triggers (for example one ``goals.generation_requested`` event per user,
 which the goal engine answers). A handler takes the decoded envelope and must be
-idempotent per event id."""
+idempotent per event id.
+
+Dispatch listeners hear of every dispatched event, whatever its type (workflow runs
+waiting for an event are resumed by one). Each also says, inside the dispatch's claim
+transaction, whether it expects to act on the event: only then does the dispatch keep
+its lease until the listeners heard it, so a crash in between is finished by the
+per-minute job; an event no listener expects is settled in the claim's one commit and
+heard after it. Capabilities register both here, so dispatch reaches them without
+importing them."""
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shared.db import Tx
 
 Envelope = dict[str, Any]
 
@@ -25,10 +37,32 @@ def system_handler(
     return register
 
 
-# Modules that register system handlers when imported. They are loaded on the first
-# lookup, so every process that dispatches (the function, the local server, the
-# tests) has every handler, whatever it imported before.
-HANDLER_MODULES = ("shared.goals.sweep", "shared.memory.sweep")
+Hear = Callable[[Envelope], object]
+
+
+@dataclass(frozen=True)
+class DispatchListener:
+    hear: Hear
+    expects: Callable[[Tx, Envelope], bool]  # read in the claim's transaction
+
+
+dispatch_listeners: list[DispatchListener] = []
+
+
+def dispatch_listener(*, expects: Callable[[Tx, Envelope], bool]) -> Callable[[Hear], Hear]:
+    def register(fn: Hear) -> Hear:
+        listener = DispatchListener(fn, expects)
+        if listener not in dispatch_listeners:
+            dispatch_listeners.append(listener)
+        return fn
+
+    return register
+
+
+# Modules that register system handlers or dispatch listeners when imported. They are
+# loaded on the first lookup, so every process that dispatches (the function, the
+# local server, the tests) has every handler, whatever it imported before.
+HANDLER_MODULES = ("shared.goals.sweep", "shared.memory.sweep", "shared.workflows.engine")
 
 
 @cache
@@ -40,6 +74,20 @@ def _load() -> None:
 def handler_for(event_type: str) -> Callable[[Envelope], None] | None:
     _load()
     return system_handlers.get(event_type)
+
+
+def notify_listeners(envelope: Envelope) -> None:
+    """Tell every dispatch listener of an event that was dispatched; a listener must
+    be idempotent per event id, as a handler is."""
+    _load()
+    for listener in dispatch_listeners:
+        listener.hear(envelope)
+
+
+def listeners_expect(tx: Tx, envelope: Envelope) -> bool:
+    """Whether a dispatch listener may act on the event, by what ``tx`` reads now."""
+    _load()
+    return any(listener.expects(tx, envelope) for listener in dispatch_listeners)
 
 
 def check_publishable(event_type: str) -> str:

@@ -150,11 +150,12 @@ def fire(event: Row) -> list[dict[str, Any]]:
     seen = {entry.get("triggerId") or entry.get("handler") for entry in done}
     with get_database().transaction() as tx:
         active = _active(tx, event)
-    for trigger in active:
+    matched = [t for t in active if str(t["id"]) not in seen and _matches(t, payload)]
+    cycles = {str(t["id"]): c for t in matched if (c := _cycle(event, t)) is not None}
+    started = iter(_run(event, [t for t in matched if str(t["id"]) not in cycles], payload))
+    for trigger in matched:
         trigger_id = str(trigger["id"])
-        if trigger_id in seen or not _matches(trigger, payload):
-            continue
-        entry = _cycle(event, trigger) or _run(event, trigger, payload)
+        entry = cycles.get(trigger_id) or next(started)
         counted = trigger_id if "runId" in entry else None
         if _record(event_id, user_id, entry, count_trigger=counted):
             done.append(entry)
@@ -264,24 +265,36 @@ def _run_inline(tx: Tx, event: Row, trigger: Row, payload: dict[str, Any]) -> Ro
     )
 
 
-def _run(event: Row, trigger: Row, payload: dict[str, Any]) -> dict[str, Any]:
-    from shared.workflows.engine import execute_workflow
+def _run(event: Row, matched: list[Row], payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Start the matched triggers' runs together (claimed in one pass, each handed to
+    its own execution); the ``triggered`` entry of each."""
+    from shared.workflows.engine import start_many
+    from shared.workflows.runs import Request
 
-    start = _start(event, trigger, payload)
-    try:
-        run = execute_workflow(
-            str(trigger["workflow_id"]),
-            event["user_id"],
-            start.trigger_data,
-            "event",
-            idempotency_key=start.idempotency_key,
-            depth=start.depth,
+    requests = []
+    for trigger in matched:
+        start = _start(event, trigger, payload)
+        requests.append(
+            Request(
+                str(trigger["workflow_id"]),
+                event["user_id"],
+                "event",
+                start.trigger_data,
+                {},
+                idempotency_key=start.idempotency_key,
+                depth=start.depth,
+            )
         )
-    except Retryable:
-        raise
-    except AppError as exc:  # the workflow is gone or refused the run: nothing to retry
-        return {**_entry(trigger), "status": "error", "error": exc.message}
-    return {**_entry(trigger), "runId": str(run["id"]), "status": run["status"]}
+    entries = []
+    for trigger, outcome in zip(matched, start_many(requests) if requests else [], strict=True):
+        if isinstance(outcome, Retryable):
+            raise outcome
+        if isinstance(outcome, AppError):  # the workflow is gone or refused the run
+            entries.append({**_entry(trigger), "status": "error", "error": outcome.message})
+        else:
+            run = outcome.run
+            entries.append({**_entry(trigger), "runId": str(run["id"]), "status": run["status"]})
+    return entries
 
 
 def _handle(event: Row, handler: Any, payload: dict[str, Any]) -> dict[str, Any]:

@@ -40,6 +40,8 @@ def local_settings(*, start_database: bool = True) -> tuple[Settings, Any]:
         updates["jwt_secret"] = jwt_secret(settings.segp_home)
     if not settings.stripe_webhook_secret:
         updates["stripe_webhook_secret"] = stripe_webhook_secret(settings.segp_home)
+    if "console_enabled" not in settings.model_fields_set:
+        updates["console_enabled"] = True  # `segp serve` shows the console unless told not to
     if not settings.event_bus and not (settings.events_project or settings.pubsub_emulator_host):
         updates["event_bus"] = "local"  # no real Pub/Sub: the local bus stands in
     if start_database and not settings.database_url and not settings.instance_connection_name:

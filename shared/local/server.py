@@ -1,7 +1,8 @@
 """``segp serve``: every function in one process on one port, the way Cloud Functions
 would call them. ``/api/...`` goes to the ``api`` function with its path unchanged;
-``/evolve``, ``/schedule-fire``, ``/event-dispatch``, ``/goal-generation`` and
-``/treasury-webhook`` go to theirs. The local clock and bus post to these same paths."""
+``/console`` to the same function (its static files); ``/evolve``, ``/schedule-fire``,
+``/event-dispatch``, ``/workflow-run``, ``/goal-generation`` and ``/treasury-webhook`` go
+to theirs. The local clock and bus post to these same paths."""
 
 from __future__ import annotations
 
@@ -22,10 +23,12 @@ MAIN = str(Path(__file__).resolve().parents[2] / "main.py")
 # mount path -> entry point in main.py; a target appears once its function exists
 MOUNTS: dict[str, str] = {
     "/api": "api",
+    "/console": "api",
     "/evolve": "evolve",
     "/treasury-webhook": "treasury_webhook",
     "/goal-generation": "goal_generation",
     "/event-dispatch": "event_dispatch",
+    "/workflow-run": "workflow_run",
     "/schedule-fire": "schedule_fire",
 }
 
@@ -56,11 +59,12 @@ class FunctionDispatcher:
 def build_wsgi() -> FunctionDispatcher:
     import functions_framework
 
-    apps = {}
-    for mount, target in MOUNTS.items():
+    # one app per function, whatever number of paths it is mounted at
+    by_target: dict[str, WSGIApp] = {}
+    for target in dict.fromkeys(MOUNTS.values()):
         app = functions_framework.create_app(target=target, source=MAIN)  # type: ignore[no-untyped-call]
-        apps[mount] = app.wsgi_app
-    return FunctionDispatcher(apps)
+        by_target[target] = app.wsgi_app
+    return FunctionDispatcher({mount: by_target[target] for mount, target in MOUNTS.items()})
 
 
 class RequestHandler(WSGIRequestHandler):

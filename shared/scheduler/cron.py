@@ -181,3 +181,36 @@ class Schedule:
 
 def rfc3339(value: datetime) -> str:
     return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Schedules:
+    """Schedules that remember their answers, for one pass over many tasks (a tick's
+    batch): tasks that share a cron and a time zone ask the same questions, and each is
+    worked out once. Made per pass, so nothing accumulates in a warm instance."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str], _Remembering] = {}
+
+    def of(self, expression: str, timezone: str) -> Schedule:
+        key = (expression, timezone)
+        if key not in self._known:
+            self._known[key] = _Remembering(expression, timezone)
+        return self._known[key]
+
+
+class _Remembering(Schedule):
+    def __init__(self, expression: str, timezone: str) -> None:
+        super().__init__(expression, timezone)
+        self._between: dict[tuple[datetime, datetime, int], tuple[list[Slot], bool]] = {}
+        self._next: dict[datetime, datetime | None] = {}
+
+    def between(self, start: datetime, end: datetime, limit: int) -> tuple[list[Slot], bool]:
+        key = (start, end, limit)
+        if key not in self._between:
+            self._between[key] = super().between(start, end, limit)
+        return self._between[key]
+
+    def next_after(self, moment: datetime) -> datetime | None:
+        if moment not in self._next:
+            self._next[moment] = super().next_after(moment)
+        return self._next[moment]

@@ -15,6 +15,7 @@ retries); a permanent one is recorded ``failed`` and acknowledged."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,10 +27,11 @@ from shared.config import get_settings
 from shared.db import Row, Tx, get_database
 from shared.errors import AppError, BadRequest, Retryable
 from shared.logs import get
-from shared.scheduler.cron import Schedule, rfc3339
+from shared.scheduler import tasks
+from shared.scheduler.cron import Schedule, Schedules, rfc3339
 from shared.scheduler.tasks import COLUMNS
-from shared.workflows.engine import start
-from shared.workflows.runs import UNFINISHED
+from shared.workflows.engine import Started, start_many
+from shared.workflows.runs import UNFINISHED, Request
 
 log = get(__name__)
 
@@ -84,6 +86,46 @@ def record(
     return str(row_id) if row_id is not None else None
 
 
+def record_many(
+    tx: Tx,
+    rows: list[tuple[Row, str, datetime | None, str, str | None]],
+    source: str,
+    now: datetime,
+) -> dict[tuple[str, str], str]:
+    """``record`` for many (task, key, slot, status, detail) in one statement: the id
+    of each row inserted, by (task id, key); a key that existed is not among them."""
+    if not rows:
+        return {}
+    records = [
+        {"t": str(task["id"]), "u": task["user_id"], "k": key, "s": slot, "st": status, "d": detail}
+        for task, key, slot, status, detail in rows
+    ]
+    inserted = tx.all(
+        "INSERT INTO scheduled_task_runs (task_id, user_id, fire_key, slot_at, status, source, "
+        "detail, created_at, finished_at) SELECT t, u, k, s, st, %s, d, %s, "
+        "CASE WHEN st = 'running' THEN NULL ELSE %s::timestamptz END "
+        "FROM jsonb_to_recordset(%s::jsonb) AS r(t uuid, u text, k text, s timestamptz, "
+        "st text, d text) "
+        "ON CONFLICT (task_id, fire_key) DO NOTHING RETURNING id, task_id, fire_key",
+        (source, now, now, json.dumps(records, default=_iso)),
+    )
+    return {(str(r["task_id"]), r["fire_key"]): str(r["id"]) for r in inserted}
+
+
+def running_of(tx: Tx, task_ids: list[str], now: datetime) -> dict[str, list[Row]]:
+    """The fires of these tasks still in progress (recent enough to be alive), by task."""
+    stale = now - timedelta(seconds=get_settings().scheduler_run_stale_seconds)
+    rows = tx.all(
+        "SELECT id, task_id, fire_key FROM scheduled_task_runs WHERE task_id = ANY(%s::uuid[]) "
+        "AND status = 'running' AND created_at > %s",
+        (task_ids, stale),
+    )
+    found: dict[str, list[Row]] = {}
+    for row in rows:
+        found.setdefault(str(row["task_id"]), []).append(row)
+    return found
+
+
 def running_elsewhere(tx: Tx, task: Row, key: str, now: datetime) -> str | None:
     """The id of a run of this task still in progress (recent enough to be alive)."""
     stale = now - timedelta(seconds=get_settings().scheduler_run_stale_seconds)
@@ -106,6 +148,38 @@ def advance(
         "run_count = run_count + %s, last_run_at = COALESCE(%s, last_run_at) WHERE id = %s",
         (next_run, slot, 1 if fired_at else 0, fired_at, task["id"]),
     )
+
+
+def advance_many(
+    tx: Tx,
+    moves: list[tuple[Row, datetime | None, datetime | None]],
+    *,
+    after: datetime,
+    schedules: Schedules,
+) -> None:
+    """``advance`` for many (task, fired at, slot) in one statement."""
+    if not moves:
+        return
+    nexts = [schedules.of(t["cron_expression"], t["timezone"]).next_after(after) for t, *_ in moves]
+    records = [
+        {"id": str(task["id"]), "next_run": n, "slot": slot, "fired": 1 if fired else 0}
+        | {"fired_at": fired}
+        for (task, fired, slot), n in zip(moves, nexts, strict=True)
+    ]
+    tx.execute(
+        "UPDATE scheduled_tasks t SET next_run_at = v.next_run, "
+        "last_slot_at = GREATEST(t.last_slot_at, v.slot), run_count = t.run_count + v.fired, "
+        "last_run_at = COALESCE(v.fired_at, t.last_run_at) "
+        "FROM jsonb_to_recordset(%s::jsonb) AS v(id uuid, next_run timestamptz, "
+        "slot timestamptz, fired integer, fired_at timestamptz) WHERE t.id = v.id",
+        (json.dumps(records, default=_iso),),
+    )
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def coalesce(tx: Tx, task: Row, slots: list[datetime], into: datetime, now: datetime) -> None:
@@ -171,6 +245,15 @@ def _key(task: Row, delivery: Delivery, now: datetime) -> tuple[str, datetime | 
     return slot_key(slot.at), slot.at, "scheduler"
 
 
+def _before_kept_history(tx: Tx, at: datetime | None) -> bool:
+    """Whether a slot is older than the fire history retention kept: its key may have
+    been purged, and it is far past any catch-up window, so it counts as delivered."""
+    if at is None:
+        return False
+    purged_before = tx.scalar("SELECT purged_before FROM retention_marks WHERE kind = 'fires'")
+    return purged_before is not None and at < as_utc(purged_before)
+
+
 def _claim(delivery: Delivery, now: datetime) -> Claim | dict[str, Any]:
     with get_database().transaction() as tx:
         task = tx.one(
@@ -180,6 +263,8 @@ def _claim(delivery: Delivery, now: datetime) -> Claim | dict[str, Any]:
             return {"status": "ignored", "reason": "no such task (deleted)"}
         key, slot, source = _key(task, delivery, now)
         outcome: dict[str, Any] = {"taskId": delivery.task_id, "fireKey": key}
+        if _before_kept_history(tx, slot or delivery.schedule_time):
+            return {**outcome, "status": "duplicate", "previous": "purged"}
         schedule_time = slot or delivery.schedule_time or now
         if not task["is_active"]:
             record(tx, task, key, slot, "skipped", source, now, "task is paused")
@@ -227,29 +312,43 @@ def _finish(row_id: str, status: str, run_id: Any, detail: str | None) -> None:
 def execute(claim: Claim) -> dict[str, Any]:
     """Run the claimed fire's workflow once (the engine's idempotency key) and record
     the outcome. ``Retryable`` propagates, leaving the row ``running`` for the retry.
-    A claim an earlier attempt made is a duplicate unless this call executed the run
+    A claim an earlier attempt made is a duplicate unless this call started the run
     (it was never started, or its executor died and this call took it over)."""
+    [outcome] = execute_many([claim])
+    return outcome
+
+
+def execute_many(claims: list[Claim]) -> list[dict[str, Any]]:
+    """``execute`` for several claims at once: their runs are claimed in one pass and
+    each handed to its own execution (the tick's fan-out)."""
+    requests = [
+        Request(
+            str(claim.task["workflow_id"]),
+            claim.task["user_id"],
+            "scheduled",
+            {
+                "taskId": str(claim.task["id"]),
+                "scheduleTime": rfc3339(claim.schedule_time),
+                "source": claim.source,
+            },
+            {},
+            idempotency_key=run_key(claim.task, claim.fire_key),
+        )
+        for claim in claims
+    ]
+    started = start_many(requests) if requests else []
+    return [_outcome(claim, s) for claim, s in zip(claims, started, strict=True)]
+
+
+def _outcome(claim: Claim, started: Started | AppError) -> dict[str, Any]:
     task = claim.task
     outcome: dict[str, Any] = {"taskId": str(task["id"]), "fireKey": claim.fire_key}
-    trigger = {
-        "taskId": str(task["id"]),
-        "scheduleTime": rfc3339(claim.schedule_time),
-        "source": claim.source,
-    }
-    try:
-        started = start(
-            str(task["workflow_id"]),
-            task["user_id"],
-            trigger,
-            "scheduled",
-            idempotency_key=run_key(task, claim.fire_key),
-        )
-    except Retryable:
-        raise
-    except AppError as exc:  # not the user's any more, invalid, conflicting: no retry fixes it
-        log.warning("scheduled fire of task %s failed: %s", task["id"], exc.message)
-        _finish(claim.row_id, "failed", None, exc.message)
-        return {**outcome, "status": "failed", "error": exc.message}
+    if isinstance(started, Retryable):
+        raise started
+    if isinstance(started, AppError):  # not the user's any more, invalid: no retry fixes it
+        log.warning("scheduled fire of task %s failed: %s", task["id"], started.message)
+        _finish(claim.row_id, "failed", None, started.message)
+        return {**outcome, "status": "failed", "error": started.message}
     run = started.run
     if run["status"] not in UNFINISHED:  # whoever executed it, the run has ended
         _finish(claim.row_id, "fired", run["id"], f"workflow run {run['status']}")
@@ -279,3 +378,11 @@ def fire(delivery: Delivery, now: datetime | None = None) -> dict[str, Any]:
     if isinstance(claimed, dict):
         return claimed
     return execute(claimed)
+
+
+def fire_now(user_id: str, task_id: str) -> dict[str, Any]:
+    """A fire outside the schedule, as Cloud Scheduler's "force run" makes one: a key of
+    its own (each request is one fire, recorded with source ``forced``), the task's
+    overlap policy applies, and a paused task records it skipped."""
+    task = tasks.get(user_id, task_id)
+    return fire(Delivery(str(task["id"]), None))

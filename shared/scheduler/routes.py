@@ -8,14 +8,18 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from shared.scheduler import tasks
+from shared.scheduler.fire import fire_now
 from shared.scheduler.schemas import (
     DELETED,
+    FIRED,
     TASK,
     TASK_RUN,
+    UPCOMING,
     TaskBody,
     TaskChanges,
     task_envelope,
 )
+from shared.scheduler.upcoming import MAX_COUNT, upcoming
 from shared.web.router import Ctx, Router
 
 router = Router()
@@ -25,6 +29,10 @@ MAX_RUNS = 500
 
 class RunsPage(BaseModel):
     limit: int = Field(50, ge=1, le=MAX_RUNS)
+
+
+class UpcomingQuery(BaseModel):
+    count: int = Field(5, ge=1, le=MAX_COUNT)
 
 
 @router.route(
@@ -113,3 +121,30 @@ def delete_task(ctx: Ctx) -> dict[str, Any]:
 def task_runs(ctx: Ctx) -> list[dict[str, Any]]:
     query: RunsPage = ctx.query
     return tasks.runs(ctx.user_id, ctx.params["id"], query.limit)
+
+
+@router.route(
+    "GET",
+    "/api/scheduler/<id>/upcoming",
+    summary="A task's cron in words and its next fire times (UTC)",
+    query=UpcomingQuery,
+    response=UPCOMING,
+    errors=(404,),
+    tag=TAG,
+)
+def task_upcoming(ctx: Ctx) -> dict[str, Any]:
+    query: UpcomingQuery = ctx.query
+    return upcoming(ctx.user_id, ctx.params["id"], query.count)
+
+
+@router.route(
+    "POST",
+    "/api/scheduler/<id>/fire",
+    summary="Fire a task now, outside its schedule; the fire is in its history as forced",
+    response=FIRED,
+    errors=(404,),
+    tag=TAG,
+)
+def task_fire(ctx: Ctx) -> dict[str, Any]:
+    outcome = fire_now(ctx.user_id, ctx.params["id"])
+    return {"success": outcome["status"] == "fired", "fire": outcome}

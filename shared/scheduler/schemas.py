@@ -118,6 +118,44 @@ def task_envelope() -> Schema:
     }
 
 
+UPCOMING: Schema = {
+    "type": "object",
+    "properties": {
+        "taskId": _UUID,
+        "cronExpression": {"type": "string"},
+        "timezone": {"type": "string"},
+        "description": {
+            "type": "string",
+            "description": "the cron in words, then the time zone",
+            "examples": ["At 09:00, only on Monday, America/New_York"],
+        },
+        "isActive": {"type": "boolean", "description": "paused: the slots once resumed"},
+        "nextFires": {"type": "array", "items": _TIME},
+    },
+    "required": ["taskId", "cronExpression", "timezone", "description", "isActive", "nextFires"],
+}
+
+FIRED: Schema = {
+    "type": "object",
+    "properties": {
+        "success": {"type": "boolean", "description": "whether the workflow was started"},
+        "fire": {
+            "type": "object",
+            "properties": {
+                "taskId": _UUID,
+                "fireKey": {"type": "string"},
+                "status": {"type": "string", "examples": ["fired", "skipped", "failed"]},
+                "reason": {"type": "string", "description": "why it was skipped"},
+                "error": {"type": "string", "description": "why it failed"},
+                "workflowRunId": {"type": ["string", "null"], "format": "uuid"},
+                "runStatus": {"type": "string"},
+            },
+            "required": ["taskId", "fireKey", "status"],
+        },
+    },
+    "required": ["success", "fire"],
+}
+
 DELETED: Schema = {
     "type": "object",
     "properties": {"success": {"type": "boolean"}, "mirror": MIRROR},

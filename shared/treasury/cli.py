@@ -16,14 +16,14 @@ def link(args: argparse.Namespace) -> int:
     from shared import bootstrap
     from shared.db import get_database
     from shared.local.env import local_settings
-    from shared.treasury import customers
+    from shared.treasury import service
 
     settings, _server = local_settings()
     bootstrap.configure(settings)
     with get_database().transaction() as tx:
-        customers.link(tx, args.customer, args.user)
+        applied = service.link(tx, args.customer, args.user)
     get_database().close()
-    print(f"{args.customer} -> {args.user}")
+    print(f"{args.customer} -> {args.user}; unassigned events applied now: {applied}")
     return 0
 
 

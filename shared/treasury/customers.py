@@ -12,24 +12,24 @@ from shared.treasury.movements import Movement
 log = logs.get(__name__)
 
 
-def learn(tx: Tx, customer_id: str, user_id: str) -> None:
-    """Remember the mapping from an event that names both. The first mapping stands: a
-    later event naming another user for the same customer is logged, not applied
-    (``link`` changes a mapping on purpose)."""
+def learn(tx: Tx, customer_id: str, user_id: str) -> bool:
+    """Remember the mapping from an event that names both; whether it is new. The
+    first mapping stands: a later event naming another user for the same customer is
+    logged, not applied (``link`` changes a mapping on purpose)."""
     row = tx.one(
         "INSERT INTO stripe_customers (customer_id, user_id) VALUES (%s, %s) "
         "ON CONFLICT (customer_id) DO NOTHING RETURNING user_id",
         (customer_id, user_id),
     )
-    if row is None:
-        known = tx.scalar(
-            "SELECT user_id FROM stripe_customers WHERE customer_id = %s", (customer_id,)
+    if row is not None:
+        return True
+    known = tx.scalar("SELECT user_id FROM stripe_customers WHERE customer_id = %s", (customer_id,))
+    if known != user_id:
+        log.warning(
+            "Stripe customer already mapped to another user; mapping kept",
+            extra={"stripe_customer_id": customer_id},
         )
-        if known != user_id:
-            log.warning(
-                "Stripe customer already mapped to another user; mapping kept",
-                extra={"stripe_customer_id": customer_id},
-            )
+    return False
 
 
 def link(tx: Tx, customer_id: str, user_id: str) -> None:

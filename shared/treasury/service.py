@@ -5,12 +5,17 @@ Idempotency: the event id is ``stripe_events``' primary key and is claimed with
 ``INSERT ... ON CONFLICT DO NOTHING`` in the same transaction as the ledger row and
 the outbox events. A redelivery finds the id taken and changes nothing; a concurrent
 redelivery waits on the first one's uncommitted key, then finds it taken (or, if the
-first rolled back, processes the event itself)."""
+first rolled back, processes the event itself).
+
+An event recorded ``unassigned`` (no user known for its customer yet) is applied when
+a mapping for that customer appears (``link``, or a later event naming both): under a
+row lock and only while still ``unassigned``, so each is applied once, with its
+revenue and threshold events."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from shared import logs
@@ -51,6 +56,7 @@ class Outcome:
     user_id: str | None = None
     detail: str | None = None
     ledger_id: str | None = None
+    learned: str | None = None  # the customer whose user this event made known
 
     def body(self) -> dict[str, Any]:
         return {
@@ -89,12 +95,49 @@ def process(tx: Tx, event_id: str, etype: str, event: dict[str, Any]) -> Outcome
     )
     if claimed is None:
         return Outcome(event_id, "duplicate", detail="event already received")
+    outcome = _settle(tx, event_id, etype, event)
+    if outcome.learned:
+        reprocess(tx, outcome.learned)
+    return outcome
+
+
+def _settle(tx: Tx, event_id: str, etype: str, event: dict[str, Any]) -> Outcome:
     outcome = _apply(tx, event_id, etype, event)
     tx.execute(
         "UPDATE stripe_events SET status = %s, user_id = %s, detail = %s WHERE id = %s",
         (outcome.status, outcome.user_id, outcome.detail, event_id),
     )
     return outcome
+
+
+def link(tx: Tx, party: str, user_id: str) -> int:
+    """Credit a Stripe customer or connected account to a user (``segp treasury
+    link``); returns how many of its unassigned events were applied now."""
+    customers.link(tx, party, user_id)
+    return reprocess(tx, party)
+
+
+def reprocess(tx: Tx, party: str) -> int:
+    """Apply the unassigned events of a customer or connected account, oldest first.
+    ``FOR UPDATE`` re-checks the status after waiting, so a concurrent reprocessing
+    of the same events skips what the other one applied."""
+    rows = tx.all(
+        "SELECT id, type, payload FROM stripe_events WHERE status = 'unassigned' "
+        "AND %s IN (payload #>> '{data,object,customer}', "
+        "payload #>> '{data,object,customer,id}', payload ->> 'account') "
+        "ORDER BY received_at, id FOR UPDATE",
+        (party,),
+    )
+    applied = 0
+    for row in rows:
+        outcome = _settle(tx, row["id"], row["type"], row["payload"])
+        applied += outcome.status != "unassigned"
+        log.info(
+            "unassigned stripe event reprocessed: %s",
+            outcome.status,
+            extra={"stripe_event_id": row["id"], "type": row["type"]},
+        )
+    return applied
 
 
 def _apply(tx: Tx, event_id: str, etype: str, event: dict[str, Any]) -> Outcome:
@@ -107,10 +150,21 @@ def _apply(tx: Tx, event_id: str, etype: str, event: dict[str, Any]) -> Outcome:
     except Malformed as exc:
         return Outcome(event_id, "invalid", detail=str(exc))
     customer = reference(obj.get("customer"))
-    if named and customer:
-        customers.learn(tx, customer, named)
+    learned = named and customer and customers.learn(tx, customer, named)
     account = event.get("account") if isinstance(event.get("account"), str) else None
     user = named or customers.user_of(tx, movement, account)
+    outcome = _record(tx, event_id, etype, user, movement, skipped)
+    return replace(outcome, learned=customer if learned else None)
+
+
+def _record(
+    tx: Tx,
+    event_id: str,
+    etype: str,
+    user: str | None,
+    movement: Movement | None,
+    skipped: str,
+) -> Outcome:
     if movement is None:
         return Outcome(event_id, "ignored", user, detail=skipped)
     if user is None:

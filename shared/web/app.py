@@ -18,6 +18,7 @@ ROUTE_MODULES = [
     "shared.memory.routes",
     "shared.scheduler.routes",
     "shared.evolver.routes",
+    "shared.lifecycle.routes",
 ]
 
 

@@ -71,11 +71,10 @@ def operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
             "content": {"application/json": {"schema": _schema(route.body, components)}},
         }
         codes |= {413, 422}
+    success = {route.media_type: {"schema": _schema(route.response, components)}}
     responses: dict[str, Any] = {
-        str(route.status): {
-            "description": "Success",
-            "content": {"application/json": {"schema": _schema(route.response, components)}},
-        }
+        str(code): {"description": description, "content": success}
+        for code, description in ((route.status, "Success"), *route.also)
     }
     for code in sorted(codes):
         responses[str(code)] = {

@@ -73,6 +73,10 @@ class Route:
     errors: tuple[int, ...] = ()
     tag: str = "api"
     rate_limit: str | None = None  # a bucket of shared.web.ratelimit, enforced per user
+    media_type: str = "application/json"  # of the success response (a handler's Response)
+    # other success statuses a handler may answer (returning ``(body, status)``), each
+    # with its description, in the response schema's shape
+    also: tuple[tuple[int, str], ...] = ()
 
 
 class Router:
@@ -93,6 +97,8 @@ class Router:
         errors: tuple[int, ...] = (),
         tag: str = "api",
         rate_limit: str | None = None,
+        media_type: str = "application/json",
+        also: tuple[tuple[int, str], ...] = (),
     ) -> Callable[[Handler], Handler]:
         """Declare a route. ``rate_limit`` names a bucket of ``shared.web.ratelimit``
         (e.g. ``"model"`` for routes that call the model): the frame counts each
@@ -118,6 +124,8 @@ class Router:
                     errors,
                     tag,
                     rate_limit,
+                    media_type,
+                    also,
                 )
             )
             return handler

@@ -7,11 +7,17 @@ relevant facts, recent interactions and the agent's procedures, within a budget)
 interaction is ``shared.memory.episodic.record_interaction`` (embedded, de-duplicated,
 announced as ``memory.stored`` one event deeper than the run, so a trigger on it
 cannot loop without limit). A memory that cannot be embedded because the model is
-down is logged and skipped: it must not turn the agent's answer into a failure."""
+down is logged and skipped: it must not turn the agent's answer into a failure.
+
+A workflow passes the step's effect key (run id and step id): the interaction records
+it, and the events it causes take ids derived from it, so a step executed again after
+its process died (the interaction committed, the step's result not yet) adds no
+second memory and no second event."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from shared import storable
@@ -31,6 +37,7 @@ SUMMARY_CHARS = 1000
 EVENT_CONTENT_CHARS = 4000
 CONTENT_AGENT = "scribe_01"
 CONTEXT_CHARS = 4000  # the memory context's budget in an agent's prompt
+_CAUSED = uuid.UUID("5e6f0c1e-2b7a-4c1d-9a43-8d0f3b6a7e21")  # namespace of caused event ids
 
 
 def run_agent_step(
@@ -41,6 +48,7 @@ def run_agent_step(
     *,
     depth: int = 0,
     will_retry: bool = False,
+    effect_key: str | None = None,
 ) -> AgentResult:
     """Run one agent action for ``user_id``; never raises for an agent's failure.
     ``will_retry``: the caller attempts the step again after a retryable failure; such
@@ -63,18 +71,21 @@ def run_agent_step(
     result = _storable(agent_id, answer)  # before the Evolver stores its content
     evolved = evolve_agent_result(user_id, agent_id, action, payload, result, depth=depth + 1)
     result = _storable(agent_id, evolved)
+    keyed = {"effectKey": effect_key} if effect_key is not None else {}
+    outcome = "success" if result.success else "failure"
     with get_database().transaction() as tx:
-        _remember(
-            tx,
-            user_id,
-            agent_id,
-            action,
-            _summary(payload),
-            _summary(_remembered_output(result)),
-            "success" if result.success else "failure",
-            {"source": "workflow", "calls": result.usage.calls, **_output_id(result)},
-            depth=depth + 1,
-        )
+        if not (effect_key is not None and _remembered(tx, user_id, effect_key, outcome)):
+            _remember(
+                tx,
+                user_id,
+                agent_id,
+                action,
+                _summary(payload),
+                _summary(_remembered_output(result)),
+                outcome,
+                {"source": "workflow", "calls": result.usage.calls, **_output_id(result), **keyed},
+                depth=depth + 1,
+            )
         if result.success and agent_id == CONTENT_AGENT:
             outbox.record(
                 tx,
@@ -87,6 +98,7 @@ def run_agent_step(
                     "content": str(result.output.get("content", ""))[:EVENT_CONTENT_CHARS],
                 },
                 depth=depth + 1,
+                event_id=_caused(effect_key, "content.generated"),
             )
         elif not result.success and not (will_retry and result.retryable):
             outbox.record(
@@ -95,8 +107,28 @@ def run_agent_step(
                 "agent.error",
                 {"agentId": agent_id, "action": action, "error": result.error},
                 depth=depth + 1,
+                event_id=_caused(effect_key, "agent.error"),
             )
     return result
+
+
+def _remembered(tx: Tx, user_id: str, effect_key: str, outcome: str) -> bool:
+    """Whether an earlier execution of this step already remembered this outcome (a
+    retry that succeeds after a failed attempt is still remembered)."""
+    return bool(
+        tx.scalar(
+            "SELECT EXISTS (SELECT 1 FROM episodic_memories WHERE user_id = %s "
+            "AND context ? 'effectKey' AND context->>'effectKey' = %s AND outcome = %s)",
+            (user_id, effect_key, outcome),
+        )
+    )
+
+
+def _caused(effect_key: str | None, event_type: str) -> str | None:
+    """The id of an event the step causes: the same on every execution of the step."""
+    if effect_key is None:
+        return None
+    return str(uuid.uuid5(_CAUSED, f"{effect_key}:{event_type}"))
 
 
 def _storable(agent_id: str, result: AgentResult) -> AgentResult:

@@ -5,7 +5,9 @@ retry can fix is attempted again, up to the step's ``retries``, after the backof
 ``shared.workflows.retries``: a short wait here, a longer one by returning the step's
 record ``waiting`` with ``nextAttemptAt``, which the engine turns into a sleeping run.
 A step that waits for its time (``StepWaits``: a sleep step) is returned ``waiting``
-too. When such a step runs again, its record's ``attempts`` and ``input`` carry over
+too, and one that waits for an event (a ``waitForEvent`` step) ``waiting`` with
+``waitingFor`` (what it waits for, and when that times out), which the engine turns
+into a waiting run. When such a step runs again, its record's ``attempts`` and ``input`` carry over
 from the earlier record: the attempts count on, and a sleep step keeps its wake time."""
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class _Attempt:
     record: dict[str, Any]
     retryable: bool = False
     until: datetime | None = None  # the step waits for its time
+    event: dict[str, Any] | None = None  # ... or for this event, ``until`` its timeout
 
 
 def attempt(
@@ -58,7 +61,7 @@ def attempt(
                 left = step.retries - len(tried)
                 done = _one(kind, step, scope, replace(ctx, retries_left=left), carried)
                 if done.until is not None:
-                    return retries.waiting(done.record, done.until)
+                    return _waiting(done, done.until)
                 if not done.retryable or left <= 0:
                     return _with_attempts(done.record, tried)
                 tried.append(retries.attempt_of(done.record))
@@ -102,6 +105,13 @@ def _parsed(raw: dict[str, Any], step_id: str) -> tuple[StepType[Any], StepModel
     except ValueError as exc:
         record = _started(raw, step_id) | {"status": "failed", "durationMs": 0.0}
         return record | {"error": f"step is no longer valid: {_reason(exc)}"}
+
+
+def _waiting(done: _Attempt, until: datetime) -> dict[str, Any]:
+    if done.event is None:
+        return retries.waiting(done.record, until)
+    waits_for = done.event | {"timeoutAt": until.isoformat()}
+    return done.record | {"status": "waiting", "waitingFor": waits_for}
 
 
 def _with_attempts(record: dict[str, Any], tried: list[dict[str, Any]]) -> dict[str, Any]:
@@ -164,7 +174,7 @@ def _one(
     try:
         output = kind.execute(step, scope, ctx, record)
     except StepWaits as exc:
-        done.until = exc.until
+        done.until, done.event = exc.until, exc.event
     except StepFailed as exc:
         record.update(status="failed", error=exc.message, output=exc.output)
         done.retryable = exc.retryable

@@ -1,6 +1,13 @@
-"""``execute_workflow``: the one way a workflow runs, whoever starts it (a person, a
-schedule, an event, a webhook), and ``resume``: the way a run whose process died is
-finished by someone else.
+"""``start`` (and ``start_many``, ``execute_workflow``): the one way a workflow runs,
+whoever starts it (a person, a schedule, an event, a webhook, the tick), and
+``resume``: the way a run whose process died is finished by someone else.
+
+Starting claims the run (``shared.workflows.runs``) and hands it to its own execution
+(``shared.workflows.handoff``): ``queued`` until a ``workflow-run`` delivery begins it
+(``deliver``), or, when a hand-off was lost, until the per-minute job does
+(``start_queued``). Runs started together are claimed in one statement and handed off
+in one publish. Without a hand-off the claimer executes its runs itself, one after
+the other.
 
 A run is recorded before its first step, with the steps it will run, and checkpointed
 after each one: the results so far are committed when a step ends. Steps run in order;
@@ -15,29 +22,41 @@ The executor holds the run's lease (``shared.workflows.runs``) and renews it whi
 step is in flight. A run whose lease expired is taken over by a redelivery of what
 started it, or by the per-minute job, and resumed at its first step without a
 committed result: completed steps never run again, and later steps see their saved
-outputs in ``{{steps.<id>.output}}`` exactly as the first time."""
+outputs in ``{{steps.<id>.output}}`` exactly as the first time.
+
+A step may pause its run, holding no lease and no process: a sleep or a retry's
+backoff puts it ``sleeping`` until its wake time, a ``waitForEvent`` step puts it
+``waiting`` until a matching event is dispatched (``event_dispatched``, which dispatch
+calls for every event) or the wait times out; the per-minute job (``wake_due``) wakes
+both kinds when their time has come."""
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal, TypeVar
 
 from shared import clock
+from shared.config import get_settings
 from shared.db import Row, Tx
-from shared.errors import Invalid, Retryable
+from shared.errors import AppError, Invalid, Retryable
+from shared.events.handlers import dispatch_listener
 from shared.logs import get
-from shared.workflows import attempts, runs, step_types, store
+from shared.rejections import record_rejection
+from shared.workflows import attempts, handoff, runs, step_types, store, waits
 
 log = get(__name__)
+T = TypeVar("T")
+SOURCE = "workflow-run"
 
 
 @dataclass(frozen=True)
 class Started:
-    """What a start came to: the run, and whether this call executed its steps (a new
-    run, or one it took over) rather than finding it done or in someone else's hands."""
+    """What a start came to: the run, and whether this call set it going (a new run,
+    or one it took over) rather than finding it done or in someone else's hands."""
 
     run: Row
     executed: bool
@@ -53,37 +72,150 @@ def start(
     input: dict[str, Any] | None = None,
     depth: int = 0,
 ) -> Started:
-    """Run the user's workflow; see ``execute_workflow``."""
-    if trigger_type not in runs.TRIGGER_TYPES:
-        raise Invalid(f"trigger type must be one of {', '.join(runs.TRIGGER_TYPES)}")
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
-        raise Invalid("idempotency key must be 1..200 characters")
-    workflow = store.get(user_id, workflow_id)
-    owner = _owner()
-    run, created = runs.claim(
-        str(workflow["id"]),
-        user_id,
-        trigger_type,
-        trigger_data or {},
-        input or {},
-        idempotency_key,
-        owner=owner,
-        definition=workflow["steps"],
-        depth=depth,
-        skipped_because=None if workflow["is_active"] else "workflow is inactive",
+    """Start a run of the user's workflow; see ``execute_workflow``."""
+    request = runs.Request(
+        workflow_id, user_id, trigger_type, trigger_data or {}, input or {}, idempotency_key, depth
     )
+    [outcome] = start_many([request])
+    if isinstance(outcome, AppError):
+        raise outcome
+    return outcome
+
+
+def start_many(requests: Sequence[runs.Request]) -> list[Started | AppError]:
+    """Start every request's run: claimed together, then handed off together (or, with
+    no hand-off, executed here one after the other). One outcome per request, in
+    order; a request that cannot start (``NotFound``, ``Conflict``, ``Invalid``) is its
+    own outcome and keeps none of the others from starting."""
+    checked = [_checked(r) for r in requests]
+    valid = [r for r in checked if isinstance(r, runs.Request)]
+    queue = handoff.get_run_queue()
+    owner = _owner()
+    # one run and no hand-off: claimed running, leased to this call (one commit fewer)
+    queued = queue is not None or len(valid) > 1
+    grace = timedelta(seconds=get_settings().workflow_run_start_grace_seconds)
+    start_by = clock.now() + grace if queued else None
+    claims = iter(runs.claim_many(valid, owner=owner, start_by=start_by) if valid else [])
+    outcomes: list[Started | AppError] = []
+    fresh: list[tuple[int, Row]] = []  # new queued runs, by their place in outcomes
+    for item in checked:
+        claim = next(claims) if isinstance(item, runs.Request) else item
+        if isinstance(claim, AppError):
+            outcomes.append(claim)
+            continue
+        run, created = claim
+        if created and run["status"] == "queued":
+            fresh.append((len(outcomes), run))
+            outcomes.append(Started(runs.public(run), True))
+        elif created and run["status"] == "running":
+            outcomes.append(Started(_execute(run, owner), True))
+        elif created:  # skipped from the start: nothing to run
+            outcomes.append(Started(runs.public(run), False))
+        else:
+            outcomes.append(_again(run))
+    if queue is None:
+        for index, run in fresh:
+            outcomes[index] = Started(_begin(run) or runs.public(run), True)
+    elif fresh:
+        _hand_off(queue, [run for _, run in fresh])
+    return outcomes
+
+
+def _checked(request: runs.Request) -> runs.Request | AppError:
+    if request.trigger_type not in runs.TRIGGER_TYPES:
+        return Invalid(f"trigger type must be one of {', '.join(runs.TRIGGER_TYPES)}")
+    key = request.idempotency_key
+    if key is not None and not 1 <= len(key) <= 200:
+        return Invalid("idempotency key must be 1..200 characters")
+    try:
+        workflow_id = store.parse_id(request.workflow_id)
+    except AppError as exc:
+        return exc
+    return runs.Request(
+        workflow_id,
+        request.user_id,
+        request.trigger_type,
+        request.trigger_data,
+        request.input,
+        key,
+        request.depth,
+    )
+
+
+def _hand_off(queue: handoff.RunQueue, fresh: list[Row]) -> None:
+    """A hand-off that fails loses nothing: the run stays queued, and the per-minute
+    job starts it once its ``start_by`` passed."""
+    try:
+        results = queue.hand_off(fresh)
+    except Exception as exc:  # the queue itself is unusable (settings, client)
+        results = [exc] * len(fresh)
+    failed = [(run, err) for run, err in zip(fresh, results, strict=True) if err is not None]
+    for run, error in failed:
+        log.warning(
+            "workflow run %s not handed off; the per-minute job will start it",
+            run["id"],
+            extra={"error": f"{type(error).__name__}: {error}"},
+        )
+
+
+def _again(run: Row) -> Started:
+    """A start that found its run already claimed (a redelivery of what started it):
+    it goes on with the run when nobody else will (its executor died, its wake time
+    came, its hand-off was lost) and otherwise returns it as it stands."""
+    run_id, owner = str(run["id"]), _owner()
     if run["status"] == "running":
-        if created:
-            return Started(_execute(run, owner), True)
-        taken = runs.take_over(str(run["id"]), owner)
+        taken = runs.take_over(run_id, owner)
         if taken is not None:
-            log.info("workflow run %s resumed by a redelivery", run["id"])
+            log.info("workflow run %s resumed by a redelivery", run_id)
             return Started(_execute(taken, owner), True)
     if run["status"] == "sleeping":  # a redelivery after its wake time wakes it now
-        woken = _wake(str(run["id"]), clock.now())
+        woken = _wake(run_id, clock.now())
         if woken is not None:
             return Started(woken, True)
+    if run["status"] == "queued" and run["start_by"] and run["start_by"] <= clock.now():
+        begun = _begin(run)
+        if begun is not None:
+            return Started(begun, True)
     return Started(runs.public(run), False)
+
+
+def _begin(run: Row) -> Row | None:
+    owner = _owner()
+    begun = runs.begin(str(run["id"]), run["user_id"], owner)
+    return _execute(begun, owner) if begun is not None else None
+
+
+Delivered = Literal["executed", "resumed", "duplicate", "missing", "rejected"]
+
+
+def deliver(data: Any, *, delivery_id: str | None = None) -> Delivered:
+    """One ``workflow-run`` delivery: begin the queued run it names and execute it. A
+    redelivery of a run that is finished or in another executor's hands does nothing
+    and says so in one INFO line; one whose executor died takes it over."""
+    try:
+        message, message_id = handoff.decode(data)
+    except handoff.Unprocessable as exc:
+        record_rejection(SOURCE, exc.reason, body=exc.body, delivery_id=delivery_id)
+        return "rejected"
+    run_id, user_id = str(message.run_id), message.user_id
+    owner = _owner()
+    begun = runs.begin(run_id, user_id, owner)
+    if begun is not None:
+        _execute(begun, owner)
+        return "executed"
+    run = runs.find(run_id, user_id)
+    if run is None:
+        log.info("workflow run %s not found: nothing to run", run_id)
+        return "missing"
+    if _again(run).executed:
+        return "resumed"
+    log.info(
+        "workflow run %s is %s: nothing to run",
+        run_id,
+        run["status"],
+        extra={"deliveryId": message_id or delivery_id},
+    )
+    return "duplicate"
 
 
 def execute_workflow(
@@ -133,6 +265,36 @@ def retry(user_id: str, run_id: str) -> Row:
     return _execute(reopened, owner)
 
 
+POLL_SECONDS = (0.02, 0.05, 0.1, 0.2, 0.25)  # then every 0.25 s: short runs answer fast
+
+
+def wait(user_id: str, run_id: str, seconds: float) -> Row:
+    """The run once it ended, or as it stands when ``seconds`` (by the project's
+    clock) passed first. Polls the row, holding no connection in between."""
+    deadline = clock.now() + timedelta(seconds=seconds)
+    run = runs.get(user_id, run_id)
+    polls = 0
+    while run["status"] in runs.UNFINISHED and clock.now() < deadline:
+        time.sleep(POLL_SECONDS[min(polls, len(POLL_SECONDS) - 1)])
+        polls += 1
+        run = runs.get(user_id, run_id)
+    return run
+
+
+def start_queued(limit: int = 50) -> int:
+    """The per-minute job's duty: start the queued runs whose hand-off did not (the
+    publish failed, the message was lost) within ``WORKFLOW_RUN_START_GRACE_SECONDS``."""
+    due = runs.queued_due(clock.now(), limit)
+    return _each(due, _start_lost)
+
+
+def _start_lost(run: Row) -> Row | None:
+    started = _begin(run)
+    if started is not None:
+        log.info("workflow run %s started by the per-minute job (its hand-off was lost)", run["id"])
+    return started
+
+
 def resume_expired(limit: int = 50) -> int:
     """The per-minute job's duty: finish the runs whose executor died. One run that
     cannot be finished does not keep the others waiting."""
@@ -141,9 +303,24 @@ def resume_expired(limit: int = 50) -> int:
 
 def wake_due(limit: int = 50) -> int:
     """The per-minute job's duty: resume the sleeping runs whose wake time has come
-    (at the step that waited), so a run wakes at most a minute late."""
+    (at the step that waited) and the waiting runs whose wait timed out, so a run
+    wakes at most a minute late."""
     now = clock.now()
-    return _each(runs.due(now, limit), lambda run_id: _wake(run_id, now))
+    woken = _each(runs.due(now, limit), lambda run_id: _wake(run_id, now))
+    return woken + _each(waits.timed_out(now, limit), lambda run_id: _end_wait(run_id, now))
+
+
+def _awaited(tx: Tx, event: dict[str, Any]) -> bool:
+    return waits.awaited(tx, event, clock.now())
+
+
+@dispatch_listener(expects=_awaited)
+def event_dispatched(event: dict[str, Any]) -> int:
+    """What dispatch calls for every dispatched event (its envelope): resume the runs
+    of its user that wait for it, each with the event as its waiting step's output.
+    Idempotent per event: a wait it ended is gone for a second dispatch."""
+    now = clock.now()
+    return _each(waits.matching(event, now), lambda run_id: _end_wait(run_id, now, event))
 
 
 def _wake(run_id: str, now: datetime) -> Row | None:
@@ -155,18 +332,28 @@ def _wake(run_id: str, now: datetime) -> Row | None:
     return _execute(woken, owner)
 
 
-def _each(run_ids: list[str], go_on: Callable[[str], Row | None]) -> int:
+def _end_wait(run_id: str, now: datetime, event: dict[str, Any] | None = None) -> Row | None:
+    owner = _owner()
+    resumed = waits.end(run_id, owner, now, event)
+    if resumed is None:
+        return None
+    why = f"by event {event['eventId']}" if event is not None else "after its wait timed out"
+    log.info("workflow run %s resumed %s", run_id, why)
+    return _execute(resumed, owner)
+
+
+def _each(items: list[T], go_on: Callable[[T], Row | None]) -> int:
     """Go on with each run; how many this call executed. One that fails does not keep
     the others waiting; a database that went away stops them all."""
     count = 0
-    for run_id in run_ids:
+    for item in items:
         try:
-            if go_on(run_id) is not None:
+            if go_on(item) is not None:
                 count += 1
         except Retryable:
             raise
         except Exception as exc:  # its steps' own failures are recorded on the run
-            log.warning("could not go on with run %s: %s", run_id, exc)
+            log.warning("could not go on with run %s: %s", item, exc)
     return count
 
 
@@ -197,8 +384,8 @@ def _run(
     done = _steps(stored, committed, scope, ctx, attempts.attempt, checkpoint)
     if done.lost:
         return _lost(ctx, stored, done.results)
-    if done.wake_at is not None:
-        return _sleep(ctx, stored, done.results, done.wake_at)
+    if done.paused:
+        return _pause(ctx, stored, done.results)
     finished = runs.finish(ctx.run_id, ctx.owner, done.status, done.results, done.error)
     if finished is None:
         return _lost(ctx, stored, done.results)
@@ -208,12 +395,13 @@ def _run(
 
 @dataclass
 class _Steps:
-    """Where a pass over a run's steps stopped: at its end, at a waiting step
-    (``wake_at``), or at a checkpoint that found the lease gone (``lost``)."""
+    """Where a pass over a run's steps stopped: at its end, at a step that waits for
+    its time or an event (``paused``), or at a checkpoint that found the lease gone
+    (``lost``)."""
 
     results: list[dict[str, Any]]
     error: str | None = None
-    wake_at: str | None = None
+    paused: bool = False
     lost: bool = False
 
     @property
@@ -248,7 +436,7 @@ def _steps(
             result = attempt(raw, step_id, scope, ctx, earlier)
         done.results.append(result)
         if result["status"] == "waiting":
-            done.wake_at = result["nextAttemptAt"]
+            done.paused = True
             return done
         if result["status"] == "failed" and done.error is None:
             done.error = f"step '{step_id}' failed: {result['error']}"
@@ -319,18 +507,23 @@ def _is_pure(raw: dict[str, Any]) -> bool:
     return kind is not None and kind.pure
 
 
-def _sleep(
-    ctx: step_types.RunContext,
-    stored: list[dict[str, Any]],
-    results: list[dict[str, Any]],
-    wake_at: str,
+def _pause(
+    ctx: step_types.RunContext, stored: list[dict[str, Any]], results: list[dict[str, Any]]
 ) -> Row:
-    """A step waits: the run sleeps until then, holding no lease and no process."""
-    slept = runs.sleep(ctx.run_id, ctx.owner, results, datetime.fromisoformat(wake_at))
-    if slept is None:
+    """The last step waits: for its time (the run sleeps until then) or for an event
+    (the run waits for it), holding no lease and no process."""
+    waiting = results[-1]
+    if "waitingFor" in waiting:
+        paused = waits.begin(ctx.run_id, ctx.owner, ctx.user_id, results)
+        what = f"waits for {waiting['waitingFor']['eventType']}"
+    else:
+        wake_at = waiting["nextAttemptAt"]
+        paused = runs.sleep(ctx.run_id, ctx.owner, results, datetime.fromisoformat(wake_at))
+        what = f"sleeps until {wake_at}"
+    if paused is None:
         return _lost(ctx, stored, results)
-    log.info("workflow run %s sleeps until %s", ctx.run_id, wake_at)
-    return slept
+    log.info("workflow run %s %s", ctx.run_id, what)
+    return paused
 
 
 def _lost(

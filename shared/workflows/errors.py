@@ -17,8 +17,11 @@ class StepFailed(Exception):
 
 
 class StepWaits(Exception):  # not an error: the step's time has not come
-    """The step is to be executed again at ``until``; the run sleeps until then."""
+    """The step is to be executed again at ``until``; the run sleeps until then. With
+    ``event`` (what a ``waitForEvent`` step waits for), the run waits for that event
+    instead, and ``until`` is when the wait times out."""
 
-    def __init__(self, until: datetime) -> None:
+    def __init__(self, until: datetime, event: dict[str, Any] | None = None) -> None:
         super().__init__(until.isoformat())
         self.until = until
+        self.event = event

@@ -1,5 +1,7 @@
 """The workflow routes of design.md §4. Another user's workflow, run or webhook is 404,
-and so is a malformed id. Runs started here execute within the request."""
+and so is a malformed id. A run started here is handed to its own execution and
+answered 202 while it is queued or running, 200 once it finished (``?wait=S`` waits up
+to S seconds for that)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from shared.errors import Invalid
 from shared.web.router import Ctx, Router, read_json
 from shared.workflows import runs, store, webhooks
 from shared.workflows.definition import MAX_DESCRIPTION, MAX_NAME, MAX_STEPS, validate_steps
-from shared.workflows.engine import execute_workflow, retry
+from shared.workflows.engine import execute_workflow, retry, wait
 from shared.workflows.schemas import (
     RUN,
     RUN_PAGE,
@@ -56,6 +58,20 @@ class RunBody(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     input: dict[str, Any] | None = None
+
+
+MAX_WAIT_SECONDS = 25  # well inside the api function's 60 s timeout
+
+
+class RunWait(BaseModel):
+    wait: (
+        Annotated[float, Field(ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False)]
+        | SkipJsonSchema[None]
+    ) = Field(
+        None,
+        description=f"seconds (0..{MAX_WAIT_SECONDS}) to wait for the run to finish: "
+        "200 with the finished run if it did, else 202 with the run as it stands",
+    )
 
 
 class RunFilter(BaseModel):
@@ -151,14 +167,20 @@ def delete_workflow(ctx: Ctx) -> dict[str, Any]:
 @router.route(
     "POST",
     "/api/workflow/<id>/run",
-    summary="Run a workflow now (header Idempotency-Key: a repeat returns the first run)",
+    summary="Run a workflow now: 202 with the run queued or running, 200 with it once "
+    "finished (?wait=S waits up to S seconds for that; header Idempotency-Key: a repeat "
+    "returns the first run)",
     body=RunBody,
+    query=RunWait,
     response=RUN_RESULT,
+    status=202,
+    also=((200, "The run has finished (within ?wait); success is whether it succeeded"),),
     errors=(409,),
     tag=TAG,
 )
-def run_workflow(ctx: Ctx) -> dict[str, Any]:
+def run_workflow(ctx: Ctx) -> tuple[dict[str, Any], int]:
     body: RunBody = ctx.body
+    query: RunWait = ctx.query
     workflow_id = store.parse_id(ctx.params["id"])
     run = execute_workflow(
         workflow_id,
@@ -168,7 +190,12 @@ def run_workflow(ctx: Ctx) -> dict[str, Any]:
         idempotency_key=_idempotency_key(ctx, f"manual:{workflow_id}"),
         input=body.input,
     )
-    return {"success": run["status"] == "succeeded", "run": run}
+    if query.wait is not None:
+        run = wait(ctx.user_id, str(run["id"]), query.wait)
+    if run["status"] in runs.UNFINISHED:
+        return {"success": True, "run": run}, 202
+    # finished already: executed by this request (no hand-off), in time, or a repeat
+    return {"success": run["status"] == "succeeded", "run": run}, 200
 
 
 @router.route(
@@ -205,7 +232,7 @@ def list_runs(ctx: Ctx) -> dict[str, Any]:
 @router.route(
     "POST",
     "/api/workflow/run/<runId>/cancel",
-    summary="Cancel a running run: it stops after the step in flight",
+    summary="Cancel a run: a sleeping or waiting one stops at once, a running one after its step",
     response=RUN_RESULT,
     errors=(409,),
     tag=TAG,

@@ -17,18 +17,28 @@ job) and resumed at its first step without a committed result.
 A run whose step waits (a retry's backoff, a sleep step) is checkpointed ``sleeping``
 with ``wake_at`` and holds no lease; ``wake`` leases it again once ``wake_at`` has
 passed (by the caller's clock, passed in, so the clock the wake time was computed with
-is the one it is compared with)."""
+is the one it is compared with). A run whose step waits for an event is ``waiting``,
+with a wait record (``shared.workflows.waits``) instead of a wake time.
+
+A run handed to its own execution (``shared.workflows.handoff``) is claimed ``queued``:
+no lease, and ``start_by``, the moment the per-minute job starts it itself if no
+delivery did (``queued_due``). ``begin`` leases a queued run to whoever delivers it
+first; every other delivery finds it taken and does nothing. Runs started together (an
+event matching many triggers, a tick with many due tasks) are claimed by one statement
+(``claim_many``), which reads each workflow's steps as it inserts."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, get_args
 
 from shared import keyset
 from shared.db import Row, Tx, get_database
-from shared.errors import Conflict, NotFound
+from shared.errors import AppError, Conflict, NotFound
 from shared.workflows.store import parse_id
 
 COLUMNS = (
@@ -36,15 +46,17 @@ COLUMNS = (
     "error, idempotency_key, started_at, finished_at, wake_at"
 )
 TRIGGER_TYPES = ("manual", "scheduled", "event", "webhook")
-RunStatus = Literal["running", "sleeping", "succeeded", "failed", "skipped", "cancelled"]
+RunStatus = Literal[
+    "queued", "running", "sleeping", "waiting", "succeeded", "failed", "skipped", "cancelled"
+]
 STATUSES: tuple[str, ...] = get_args(RunStatus)
 # a run in one of these has not ended: its outcome is still to come
-UNFINISHED: tuple[str, ...] = ("running", "sleeping")
+UNFINISHED: tuple[str, ...] = ("queued", "running", "sleeping", "waiting")
 UNFINISHED_SQL = ", ".join(f"'{status}'" for status in UNFINISHED)
 RECENT = 20
 # what an executor needs to resume a run, beyond what the API shows
-RESUME_COLUMNS = f"{COLUMNS}, definition, depth, executions"
-_EXECUTOR_ONLY = ("definition", "depth", "executions")
+RESUME_COLUMNS = f"{COLUMNS}, definition, depth, executions, start_by"
+_EXECUTOR_ONLY = ("definition", "depth", "executions", "start_by")
 _LEASE = "now() + make_interval(secs => %s)"
 
 
@@ -54,66 +66,149 @@ def lease_seconds() -> int:
     return get_settings().workflow_run_lease_seconds
 
 
-def claim(
-    workflow_id: str,
-    user_id: str,
-    trigger_type: str,
-    trigger_data: dict[str, Any],
-    run_input: dict[str, Any],
-    idempotency_key: str | None,
-    *,
-    owner: str,
-    definition: list[dict[str, Any]],
-    depth: int = 0,
-    skipped_because: str | None = None,
-) -> tuple[Row, bool]:
-    """Insert the run, leased to ``owner``; return it and whether this call created it.
-    A run that is skipped from the start is inserted finished, with the reason as its
-    error."""
-    status = "skipped" if skipped_because else "running"
-    finished = "now()" if skipped_because else "NULL"
-    params = (
-        workflow_id,
-        user_id,
-        trigger_type,
-        json.dumps(trigger_data, default=str),
-        json.dumps(run_input, default=str),
-        status,
-        skipped_because,
-        idempotency_key,
-        json.dumps(definition, default=str),
-        depth,
-        owner,
-        lease_seconds(),
-    )
-    insert = (
-        "INSERT INTO workflow_runs (workflow_id, user_id, trigger_type, trigger_data, input, "
-        "status, error, idempotency_key, definition, depth, lease_owner, lease_until, "
-        f"finished_at) VALUES (%s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s, %s::jsonb, %s, "
-        f"%s, {_LEASE}, {finished})"
-    )
+@dataclass(frozen=True)
+class Request:
+    """One run to claim: what started it, and for whom."""
+
+    workflow_id: str  # a canonical uuid (``store.parse_id``)
+    user_id: str
+    trigger_type: str
+    trigger_data: dict[str, Any]
+    input: dict[str, Any]
+    idempotency_key: str | None = None
+    depth: int = 0
+
+
+def claim_many(
+    requests: list[Request], *, owner: str, start_by: datetime | None
+) -> list[tuple[Row, bool] | AppError]:
+    """Insert one run per request in one statement, each with its workflow's steps;
+    for each, the run and whether this call created it, or why not (``NotFound``,
+    ``Conflict``). ``start_by`` None: the new runs are ``running``, leased to
+    ``owner``; else ``queued`` until then. A request for an inactive workflow is
+    inserted ``skipped``, with the reason as its error. A key seen before returns the
+    first run, whatever its status."""
+    ids = [str(uuid.uuid4()) for _ in requests]
+    records = [
+        {
+            "id": run_id,
+            "workflow_id": r.workflow_id,
+            "user_id": r.user_id,
+            "trigger_type": r.trigger_type,
+            "trigger_data": r.trigger_data or {},
+            "input": r.input or {},
+            "idempotency_key": r.idempotency_key,
+            "depth": r.depth,
+        }
+        for run_id, r in zip(ids, requests, strict=True)
+    ]
+    queued = start_by is not None
     with get_database().transaction() as tx:
-        if idempotency_key is None:
-            row = tx.one(f"{insert} RETURNING {RESUME_COLUMNS}", params)
-            assert row is not None
-            return row, True
-        row = tx.one(
-            f"{insert} ON CONFLICT (user_id, idempotency_key) "
-            f"WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING {RESUME_COLUMNS}",
-            params,
+        inserted = tx.all(
+            _CLAIM,
+            (
+                json.dumps(records, default=str),
+                "queued" if queued else "running",
+                None if queued else owner,
+                queued,
+                lease_seconds(),
+                start_by,
+            ),
         )
-        if row is not None:
-            return row, True
-        first = tx.one(
-            f"SELECT {RESUME_COLUMNS} FROM workflow_runs "
-            "WHERE user_id = %s AND idempotency_key = %s",
-            (user_id, idempotency_key),
+        by_id = {str(row["id"]): row for row in inserted}
+        keys = [
+            (r.user_id, r.idempotency_key)
+            for run_id, r in zip(ids, requests, strict=True)
+            if r.idempotency_key and run_id not in by_id
+        ]
+        firsts = _firsts(tx, keys)
+    claimed: list[tuple[Row, bool] | AppError] = []
+    for run_id, r in zip(ids, requests, strict=True):
+        if run_id in by_id:
+            claimed.append((by_id[run_id], True))
+            continue
+        first = firsts.get((r.user_id, r.idempotency_key)) if r.idempotency_key else None
+        if first is None:  # no such workflow of this user (or it was deleted in between)
+            claimed.append(NotFound("workflow not found"))
+        elif str(first["workflow_id"]) != r.workflow_id:
+            claimed.append(Conflict("this idempotency key was already used for another workflow"))
+        else:
+            claimed.append((first, False))
+    return claimed
+
+
+# The requests as rows, joined to their workflows (one per user, so another user's
+# workflow inserts nothing). Parameters: the requests as a JSON array, the status of a
+# new active run, its lease owner, whether it is queued, the lease, ``start_by``.
+_CLAIM = f"""
+WITH req AS (
+  SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r(
+    id uuid, workflow_id uuid, user_id text, trigger_type text, trigger_data jsonb,
+    input jsonb, idempotency_key text, depth integer)
+), opts AS (
+  SELECT %s::text AS status, %s::text AS owner, %s::boolean AS queued,
+         make_interval(secs => %s) AS lease, %s::timestamptz AS start_by
+)
+INSERT INTO workflow_runs (id, workflow_id, user_id, trigger_type, trigger_data, input,
+  status, error, idempotency_key, definition, depth, lease_owner, lease_until, start_by,
+  finished_at)
+SELECT r.id, w.id, r.user_id, r.trigger_type, r.trigger_data, r.input,
+  CASE WHEN w.is_active THEN o.status ELSE 'skipped' END,
+  CASE WHEN w.is_active THEN NULL ELSE 'workflow is inactive' END,
+  r.idempotency_key, w.steps, r.depth,
+  CASE WHEN w.is_active AND NOT o.queued THEN o.owner END,
+  CASE WHEN w.is_active AND NOT o.queued THEN now() + o.lease END,
+  CASE WHEN w.is_active AND o.queued THEN o.start_by END,
+  CASE WHEN w.is_active THEN NULL ELSE now() END
+FROM req r JOIN workflows w ON w.id = r.workflow_id AND w.user_id = r.user_id
+CROSS JOIN opts o
+ORDER BY r.user_id, r.idempotency_key
+ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING {RESUME_COLUMNS}
+"""
+
+
+def _firsts(tx: Tx, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Row]:
+    """The runs already holding these (user, idempotency key) pairs."""
+    if not keys:
+        return {}
+    rows = tx.all(
+        f"SELECT {RESUME_COLUMNS} FROM workflow_runs WHERE (user_id, idempotency_key) IN "
+        "(SELECT * FROM unnest(%s::text[], %s::text[]))",
+        ([u for u, _ in keys], [k for _, k in keys]),
+    )
+    return {(row["user_id"], row["idempotency_key"]): row for row in rows}
+
+
+def begin(run_id: str, user_id: str, owner: str) -> Row | None:
+    """Lease a queued run to ``owner``, running; the row, or None when it is not
+    queued any more (another delivery began it, it was cancelled, or never existed)."""
+    with get_database().transaction() as tx:
+        return tx.one(
+            f"UPDATE workflow_runs SET status = 'running', start_by = NULL, lease_owner = %s, "
+            f"lease_until = {_LEASE} WHERE id = %s AND user_id = %s AND status = 'queued' "
+            f"RETURNING {RESUME_COLUMNS}",
+            (owner, lease_seconds(), run_id, user_id),
         )
-    if first is None:  # the first run's workflow was deleted in between
-        raise NotFound("workflow not found")
-    if str(first["workflow_id"]) != str(workflow_id):
-        raise Conflict("this idempotency key was already used for another workflow")
-    return first, False
+
+
+def find(run_id: str, user_id: str) -> Row | None:
+    """The run as an executor sees it, or None."""
+    with get_database().transaction() as tx:
+        return tx.one(
+            f"SELECT {RESUME_COLUMNS} FROM workflow_runs WHERE id = %s AND user_id = %s",
+            (run_id, user_id),
+        )
+
+
+def queued_due(now: datetime, limit: int) -> list[Row]:
+    """Queued runs whose hand-off should have started them by ``now``, oldest first."""
+    with get_database().transaction() as tx:
+        return tx.all(
+            "SELECT id, user_id FROM workflow_runs WHERE status = 'queued' AND start_by <= %s "
+            "ORDER BY start_by LIMIT %s",
+            (now, limit),
+        )
 
 
 def record_ended(
@@ -248,6 +343,19 @@ def wake(run_id: str, owner: str, now: datetime) -> Row | None:
         )
 
 
+def lease_again(tx: Tx, run_id: str, owner: str, step_results: list[dict[str, Any]]) -> Row:
+    """Within ``tx``, which holds the run: running again, with these results, leased
+    to ``owner`` (a failed run retried, a waiting run whose wait just ended)."""
+    row = tx.one(
+        "UPDATE workflow_runs SET status = 'running', error = NULL, finished_at = NULL, "
+        f"step_results = %s::jsonb, lease_owner = %s, lease_until = {_LEASE}, "
+        f"executions = executions + 1 WHERE id = %s RETURNING {RESUME_COLUMNS}",
+        (json.dumps(step_results, default=str), owner, lease_seconds(), run_id),
+    )
+    assert row is not None
+    return row
+
+
 def finish(
     run_id: str, owner: str, status: str, step_results: list[dict[str, Any]], error: str | None
 ) -> Row | None:
@@ -274,10 +382,11 @@ def get(user_id: str, run_id: str) -> Row:
 
 
 def cancel(user_id: str, run_id: str) -> Row:
-    """Stop a running or sleeping run: it is ``cancelled`` at once. A running run's
+    """Stop a run that has not ended: it is ``cancelled`` at once. A running run's
     executor, whose lease this ends, stops after the step in flight (recording it); a
-    sleeping run has none, so its waiting step and the rest are recorded skipped here.
-    409 for a run that has ended."""
+    queued, sleeping or waiting run has none, so its waiting step and the rest are
+    recorded skipped here, a waiting run's wait is dropped, and a delivery of a queued
+    run then finds it not queued. 409 for a run that has ended."""
     run_id = parse_id(run_id, "run")
     with get_database().transaction() as tx:
         run = tx.one(
@@ -287,17 +396,21 @@ def cancel(user_id: str, run_id: str) -> Row:
         )
         if run is None:
             raise NotFound("run not found")
-        if run["status"] not in ("running", "sleeping"):
+        if run["status"] not in UNFINISHED:
             raise Conflict(
-                f"run is {run['status']}: only a running or sleeping run can be cancelled"
+                f"run is {run['status']}: only a queued, running, sleeping or waiting run can be cancelled"
             )
         results = run["step_results"] or []
-        if run["status"] == "sleeping":
+        if run["status"] != "running":
             results = stopped(run["definition"] or [], results)
+        tx.execute(
+            "DELETE FROM workflow_waits WHERE run_id = %s AND user_id = %s", (run_id, user_id)
+        )
         row = tx.one(
             "UPDATE workflow_runs SET status = 'cancelled', error = 'cancelled', "
             "step_results = %s::jsonb, finished_at = now(), lease_owner = NULL, "
-            f"lease_until = NULL, wake_at = NULL WHERE id = %s RETURNING {COLUMNS}",
+            "lease_until = NULL, wake_at = NULL, start_by = NULL "
+            f"WHERE id = %s RETURNING {COLUMNS}",
             (json.dumps(results, default=str), run_id),
         )
     assert row is not None
@@ -322,7 +435,7 @@ _CANCELLED = "run cancelled"
 
 
 def _stopped(waiting: dict[str, Any]) -> dict[str, Any]:
-    kept = {k: v for k, v in waiting.items() if k != "nextAttemptAt"}
+    kept = {k: v for k, v in waiting.items() if k not in ("nextAttemptAt", "waitingFor")}
     return kept | {"status": "skipped", "reason": _CANCELLED}
 
 
@@ -355,14 +468,7 @@ def reopen(user_id: str, run_id: str, owner: str) -> Row:
             if result.get("status") != "succeeded":
                 break
             kept.append(result)
-        row = tx.one(
-            "UPDATE workflow_runs SET status = 'running', error = NULL, finished_at = NULL, "
-            f"step_results = %s::jsonb, lease_owner = %s, lease_until = {_LEASE}, "
-            f"executions = executions + 1 WHERE id = %s RETURNING {RESUME_COLUMNS}",
-            (json.dumps(kept, default=str), owner, lease_seconds(), run_id),
-        )
-    assert row is not None
-    return row
+        return lease_again(tx, run_id, owner, kept)
 
 
 def page(

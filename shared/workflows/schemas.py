@@ -20,7 +20,8 @@ STEP_RESULT: Schema = {
         "status": {
             "type": "string",
             "enum": ["succeeded", "failed", "skipped", "waiting"],
-            "description": "waiting: for its next attempt or its wake time (a sleeping run)",
+            "description": "waiting: for its next attempt or its wake time (a sleeping "
+            "run), or for an event (a waiting run; see waitingFor)",
         },
         "input": {},
         "output": {},
@@ -42,6 +43,16 @@ STEP_RESULT: Schema = {
             },
         },
         "nextAttemptAt": {**_TIME, "description": "when a waiting step is attempted again"},
+        "waitingFor": {
+            "type": "object",
+            "description": "what a waitForEvent step waits for, while it waits",
+            "properties": {
+                "eventType": {"type": "string"},
+                "conditions": {"type": "object", "description": "as rendered when it began"},
+                "timeoutAt": {**_TIME, "description": "when it times out (at most a minute later)"},
+            },
+            "required": ["eventType", "conditions", "timeoutAt"],
+        },
     },
     "required": ["id", "status"],
 }

@@ -156,6 +156,8 @@ def path_values(objects: Objects) -> dict[str, dict[str, str]]:
         "/api/scheduler/<id>/pause": {"id": o.task},
         "/api/scheduler/<id>/resume": {"id": o.task},
         "/api/scheduler/<id>/runs": {"id": o.task},
+        "/api/scheduler/<id>/upcoming": {"id": o.task},
+        "/api/scheduler/<id>/fire": {"id": o.task},
         "/api/evolver/settings/<agentId>": {"agentId": o.agent},
     }
 

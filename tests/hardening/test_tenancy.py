@@ -58,6 +58,8 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/api/scheduler/<id>/resume"): Probe(),
     ("DELETE", "/api/scheduler/<id>"): Probe(),
     ("GET", "/api/scheduler/<id>/runs"): Probe(),
+    ("GET", "/api/scheduler/<id>/upcoming"): Probe(),
+    ("POST", "/api/scheduler/<id>/fire"): Probe(),
 }
 
 # probes of routes being built on other branches: they join PROBES once routed

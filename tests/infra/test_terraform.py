@@ -29,6 +29,7 @@ DESIGNED = {
     "evolve",
     "schedule_fire",
     "event_dispatch",
+    "workflow_run",
     "goal_generation",
     "treasury_webhook",
 }
@@ -74,7 +75,7 @@ def test_every_exported_handler_has_a_function_with_that_entry_point(handler: st
     assert handler in {f["entry_point"] for f in FUNCTIONS.values()}
 
 
-def test_the_six_designed_functions_are_declared() -> None:
+def test_the_seven_designed_functions_are_declared() -> None:
     assert {f["entry_point"] for f in FUNCTIONS.values()} == DESIGNED
 
 
@@ -137,6 +138,15 @@ def test_the_scheduler_mirror_is_told_schedule_fire_and_the_invoker() -> None:
     assert scheduler["SCHEDULER_SERVICE_ACCOUNT"] == "${google_service_account.invoker.email}"
     assert "scheduler" in FUNCTIONS["api"]["env_sets"]
     assert "scheduler" in FUNCTIONS["schedule_fire"]["env_sets"]
+
+
+def test_the_functions_that_start_runs_hand_them_to_the_runs_topic() -> None:
+    """A starter without RUNS_TOPIC would execute every run it claims itself."""
+    starters = {k for k, f in FUNCTIONS.items() if "runs" in f["env_sets"]}
+    assert starters == {"api", "schedule_fire", "event_dispatch"}
+    for key in starters:
+        assert Settings.from_env(function_env(key, "vertex")).run_handoff == "pubsub"
+    assert TF.locals["env_sets"]["runs"] == {"RUNS_TOPIC": "${google_pubsub_topic.runs.name}"}
 
 
 def test_the_treasury_webhook_reads_the_stripe_signing_secret() -> None:

@@ -110,17 +110,54 @@ def test_event_dispatch_is_pushed_with_retries_and_a_dead_letter_topic() -> None
     }
 
 
-def test_the_pubsub_service_agent_may_dead_letter() -> None:
+def test_workflow_run_is_pushed_from_the_runs_topic_with_retries_and_a_dead_letter_topic() -> None:
+    sub = TF.resource("google_pubsub_subscription.workflow_run")
+    assert sub["topic"] == "${google_pubsub_topic.runs.id}"
+    push = sub["push_config"][0]
+    assert push["push_endpoint"] == '${local.function_urls["workflow_run"]}'
+    token = push["oidc_token"][0]
+    assert token["service_account_email"] == "${google_service_account.event_push.email}"
+    assert token["audience"] == push["push_endpoint"]
+    assert sub["retry_policy"][0]["minimum_backoff"]
+    dead_letter = sub["dead_letter_policy"][0]
+    assert dead_letter["dead_letter_topic"] == "${google_pubsub_topic.runs_dead_letter.id}"
+    assert dead_letter["max_delivery_attempts"] == "${var.run_max_delivery_attempts}"
+    assert TF.resource("google_pubsub_topic.runs")["name"] == "${var.name_prefix}-runs"
+    assert TF.locals["private_invokers"]["workflow_run"] == {
+        "event_push": "serviceAccount:${google_service_account.event_push.email}"
+    }
+
+
+def test_the_run_starters_may_publish_on_the_runs_topic() -> None:
+    publish = TF.resource("google_pubsub_topic_iam_member.runs_publisher")
+    assert (publish["for_each"], publish["topic"], publish["role"]) == (
+        "${toset(local.run_starters)}",
+        "${google_pubsub_topic.runs.name}",
+        "roles/pubsub.publisher",
+    )
+    assert "runs" in TF.locals["run_starters"]
+
+
+@pytest.mark.parametrize(
+    ("grants", "topic", "subscription"),
+    [
+        ("dead_letter", "dead_letter", "event_dispatch"),
+        ("runs_dead_letter", "runs_dead_letter", "workflow_run"),
+    ],
+)
+def test_the_pubsub_service_agent_may_dead_letter(
+    grants: str, topic: str, subscription: str
+) -> None:
     agent = "${local.pubsub_service_agent}"
-    publisher = TF.resource("google_pubsub_topic_iam_member.dead_letter_publisher")
+    publisher = TF.resource(f"google_pubsub_topic_iam_member.{grants}_publisher")
     assert (publisher["topic"], publisher["role"], publisher["member"]) == (
-        "${google_pubsub_topic.dead_letter.name}",
+        f"${{google_pubsub_topic.{topic}.name}}",
         "roles/pubsub.publisher",
         agent,
     )
-    subscriber = TF.resource("google_pubsub_subscription_iam_member.dead_letter_subscriber")
+    subscriber = TF.resource(f"google_pubsub_subscription_iam_member.{grants}_subscriber")
     assert (subscriber["subscription"], subscriber["role"], subscriber["member"]) == (
-        "${google_pubsub_subscription.event_dispatch.name}",
+        f"${{google_pubsub_subscription.{subscription}.name}}",
         "roles/pubsub.subscriber",
         agent,
     )

@@ -24,7 +24,7 @@ def test_every_route_has_an_operation_with_summary_and_responses(api: Any) -> No
         assert op is not None, f"{route.method} {route.path} has no OpenAPI entry"
         assert op["summary"].strip()
         success = op["responses"][str(route.status)]
-        assert success["content"]["application/json"]["schema"]
+        assert success["content"][route.media_type]["schema"]
         assert all("content" in r for r in op["responses"].values())
         if route.body is not None:
             assert op["requestBody"]["content"]["application/json"]["schema"]

@@ -15,6 +15,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.events.conftest import fake_pubsub, published  # noqa: F401 (fixtures)
+
 
 @dataclass
 class Endpoint:

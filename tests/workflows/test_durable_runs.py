@@ -83,6 +83,18 @@ def events_of(db: Database, user: str, event_type: str) -> int:
         )
 
 
+def died_before_checkpoint(db: Database, run_id: str, steps: list[dict[str, Any]]) -> None:
+    """The finished run as its process left it when it died after the step's effects
+    committed but before the step's result did: running, nothing checkpointed."""
+    with db.transaction() as tx:
+        tx.execute(
+            "UPDATE workflow_runs SET status = 'running', step_results = '[]'::jsonb, "
+            "finished_at = NULL, definition = %s::jsonb, lease_until = now() - interval '1 s' "
+            "WHERE id = %s",
+            (json.dumps(steps), run_id),
+        )
+
+
 COMMITTED_FIRST = {
     "id": "first",
     "type": "emit",
@@ -154,13 +166,7 @@ def test_a_re_executed_emit_step_records_the_same_event_once(db: Database) -> No
     wid = workflow("u-emit", [EMIT])
     first = execute_workflow(wid, "u-emit", {}, "manual")
     event_id = first["step_results"][0]["output"]["eventId"]
-    with db.transaction() as tx:
-        tx.execute(
-            "UPDATE workflow_runs SET status = 'running', step_results = '[]'::jsonb, "
-            "finished_at = NULL, definition = %s::jsonb, lease_until = now() - interval '1 s' "
-            "WHERE id = %s",
-            (json.dumps([EMIT]), first["id"]),
-        )
+    died_before_checkpoint(db, str(first["id"]), [EMIT])
 
     function_client("schedule_fire").post("/", json={"tick": True})
 
@@ -168,6 +174,34 @@ def test_a_re_executed_emit_step_records_the_same_event_once(db: Database) -> No
     assert again["status"] == "succeeded"
     assert again["step_results"][0]["output"]["eventId"] == event_id
     assert events_of(db, "u-emit", "test.first") == 1
+
+
+def test_a_re_executed_agent_step_remembers_and_announces_once(db: Database) -> None:
+    """The process died after the agent step committed its memory and its event but
+    before the step's result was checkpointed: the step runs again and adds neither."""
+    draft = {
+        "id": "draft",
+        "type": "agent",
+        "agentId": "scribe_01",
+        "action": "generate",
+        "config": {"topic": "Window light"},
+    }
+    wid = workflow("u-agent", [draft])
+    first = execute_workflow(wid, "u-agent", {}, "manual")
+    assert first["status"] == "succeeded"
+    died_before_checkpoint(db, str(first["id"]), [draft])
+
+    function_client("schedule_fire").post("/", json={"tick": True})
+
+    again = row(db, str(first["id"]))
+    assert again["status"] == "succeeded" and again["executions"] == 2
+    assert events_of(db, "u-agent", "content.generated") == 1
+    with db.transaction() as tx:
+        keys = tx.all(
+            "SELECT context->>'effectKey' AS key FROM episodic_memories "
+            "WHERE user_id = 'u-agent' AND interaction_type = 'generate'"
+        )
+    assert [k["key"] for k in keys] == [f"{first['id']}:draft"]
 
 
 def test_a_long_step_keeps_its_lease_so_a_concurrent_delivery_runs_nothing(

@@ -53,6 +53,7 @@ class AgentType(StepType[AgentStep]):
                 payload,
                 depth=ctx.depth,
                 will_retry=ctx.retries_left > 0,
+                effect_key=ctx.effect_key(step.id),
             )
         if not result.success:
             raise StepFailed(

@@ -97,3 +97,12 @@ class StepType(ABC, Generic[S]):
 
 def is_one_placeholder(text: str) -> bool:
     return templating.PLACEHOLDER.fullmatch(text) is not None
+
+
+def checked(refuse: Refuse, check: Callable[[Any], object], value: Any) -> None:
+    """Run a rule another part owns (the condition language, the event type syntax) on
+    a step's value, its refusal worded as that part words it and named for the step."""
+    try:
+        check(value)
+    except Invalid as exc:
+        raise refuse(exc.message) from None

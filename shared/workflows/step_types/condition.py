@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from shared import conditions
-from shared.errors import BadRequest
 from shared.workflows.errors import StepFailed
 from shared.workflows.step_types.base import (
     ConfigModel,
@@ -14,6 +13,7 @@ from shared.workflows.step_types.base import (
     RunContext,
     StepModel,
     StepType,
+    checked,
     is_one_placeholder,
 )
 from shared.workflows.templating import render
@@ -35,10 +35,7 @@ class ConditionType(StepType[ConditionStep]):
     pure = True
 
     def check(self, step: ConditionStep, refuse: Refuse) -> None:
-        try:
-            conditions.validate(step.config.conditions)
-        except BadRequest as exc:
-            raise refuse(exc.message) from None
+        checked(refuse, conditions.validate, step.config.conditions)
         subject = step.config.subject
         if isinstance(subject, str) and not is_one_placeholder(subject):
             raise refuse("subject must be an object or one {{placeholder}}")

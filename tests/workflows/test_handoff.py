@@ -1,0 +1,324 @@
+"""Runs handed to their own execution: started through the API, an event or the tick,
+a run is claimed ``queued`` and published on the runs topic (the real Pub/Sub client
+against the in-process fake); a ``workflow-run`` delivery of that message executes it,
+once, however often and however concurrently it arrives. A hand-off that is lost
+leaves the run queued until the per-minute job starts it."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from shared import bootstrap, clock
+from shared.config import Settings
+from shared.db import Database
+from tests.conftest import UserClient, function_client
+from tests.events.conftest import PROJECT, bus_settings, deliver, message_for
+from tests.events.helpers import make_trigger, make_workflow
+from tests.support.fake_pubsub import FakePubSub, Published
+from tests.workflows.conftest import Endpoint
+
+RUNS = f"projects/{PROJECT}/topics/segp-runs"
+GRACE = 120
+
+
+@pytest.fixture(scope="module")
+def settings(db_url: str, fake_pubsub: FakePubSub) -> Settings:
+    """Events and run hand-offs go to the fake Pub/Sub; the http step may call here."""
+    s = bus_settings(
+        db_url,
+        fake_pubsub,
+        RUNS_TOPIC="segp-runs",
+        WORKFLOW_RUN_START_GRACE_SECONDS=GRACE,
+        HTTP_STEP_ALLOWLIST="127.0.0.1",
+        DB_POOL_SIZE=12,  # the concurrent deliveries below share this process's pool
+    )
+    bootstrap.configure(s)
+    return s
+
+
+@pytest.fixture(scope="module")
+def runner(settings: Settings) -> Any:
+    """The ``workflow_run`` function, as Cloud Functions would load it."""
+    return function_client("workflow_run")
+
+
+class Ticking:
+    """A clock that moves a second each time it is read, so a wait ends without the
+    test sleeping through it."""
+
+    def __init__(self) -> None:
+        self.at = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        self.at += timedelta(seconds=1)
+        return self.at
+
+
+def run_messages(fake: FakePubSub) -> list[Published]:
+    return [m for m in fake.publisher.take() if m.topic == RUNS]
+
+
+def hand_over(runner: Any, message: Published) -> Any:
+    res = deliver(runner, message)
+    assert 200 <= res.status_code < 300, res.data
+    return res
+
+
+def once(endpoint: Endpoint, key: str) -> list[dict[str, Any]]:
+    """One http step: the endpoint counts how often the run executed it."""
+    return [{"id": "call", "type": "http", "config": {"url": endpoint.url(f"/{key}")}}]
+
+
+def calls(endpoint: Endpoint, key: str) -> int:
+    return len([r for r in endpoint.received if r["path"] == f"/{key}"])
+
+
+def run_row(db: Database, run_id: str) -> dict[str, Any]:
+    with db.transaction() as tx:
+        row = tx.one("SELECT * FROM workflow_runs WHERE id = %s", (run_id,))
+    assert row is not None
+    return row
+
+
+def start_run(user: UserClient, wid: str, query: str = "", **kw: Any) -> Any:
+    return user.post(f"/api/workflow/{wid}/run{query}", json={}, **kw)
+
+
+def test_a_run_started_through_the_api_is_queued_answered_202_and_published(
+    alice: UserClient, published: FakePubSub, endpoint: Endpoint
+) -> None:
+    wid = make_workflow(alice, once(endpoint, "api-queued"))
+
+    res = start_run(alice, wid)
+
+    assert res.status_code == 202
+    body = res.get_json()
+    assert body["success"] is True and body["run"]["status"] == "queued"
+    [message] = run_messages(published)
+    assert json.loads(message.data) == {"runId": body["run"]["id"], "userId": "alice"}
+    assert message.attributes == {"runId": body["run"]["id"], "userId": "alice"}
+    assert calls(endpoint, "api-queued") == 0  # nothing ran in the request
+
+
+def test_the_workflow_run_delivery_executes_the_queued_run(
+    alice: UserClient, published: FakePubSub, runner: Any, endpoint: Endpoint
+) -> None:
+    wid = make_workflow(alice, once(endpoint, "delivered"))
+    run_id = start_run(alice, wid).get_json()["run"]["id"]
+    [message] = run_messages(published)
+
+    hand_over(runner, message)
+
+    run = alice.get(f"/api/workflow/run/{run_id}").get_json()
+    assert run["status"] == "succeeded"
+    assert calls(endpoint, "delivered") == 1
+
+
+def test_a_redelivery_of_a_finished_run_runs_nothing_and_logs_one_info_line(
+    alice: UserClient, published: FakePubSub, runner: Any, endpoint: Endpoint, caplog: Any
+) -> None:
+    wid = make_workflow(alice, once(endpoint, "redelivered"))
+    run_id = start_run(alice, wid).get_json()["run"]["id"]
+    [message] = run_messages(published)
+    hand_over(runner, message)
+    caplog.clear()
+
+    hand_over(runner, message)
+
+    assert calls(endpoint, "redelivered") == 1
+    engine_lines = [r for r in caplog.records if r.name == "shared.workflows.engine"]
+    assert [(r.levelname, r.getMessage()) for r in engine_lines] == [
+        ("INFO", f"workflow run {run_id} is succeeded: nothing to run")
+    ]
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
+
+
+def test_concurrent_deliveries_of_one_run_all_succeed_and_execute_it_once(
+    db: Database, alice: UserClient, published: FakePubSub, settings: Settings, endpoint: Endpoint
+) -> None:
+    wid = make_workflow(alice, once(endpoint, "concurrent"))
+    run_id = start_run(alice, wid).get_json()["run"]["id"]
+    [message] = run_messages(published)
+    answers: list[int] = []
+    instances = [function_client("workflow_run") for _ in range(8)]
+
+    def one(instance: Any) -> None:
+        answers.append(deliver(instance, message).status_code)
+
+    threads = [threading.Thread(target=one, args=(instance,)) for instance in instances]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert len(answers) == 8 and all(200 <= code < 300 for code in answers), answers
+    assert calls(endpoint, "concurrent") == 1
+    row = run_row(db, run_id)
+    assert row["status"] == "succeeded" and row["executions"] == 1
+
+
+def test_a_delivery_naming_another_users_run_runs_nothing(
+    db: Database, alice: UserClient, published: FakePubSub, runner: Any, endpoint: Endpoint
+) -> None:
+    wid = make_workflow(alice, once(endpoint, "not-bobs"))
+    run_id = start_run(alice, wid).get_json()["run"]["id"]
+    run_messages(published)
+    forged = {"runId": run_id, "userId": "bob"}
+
+    hand_over(runner, message_for(forged, message_id="77"))
+
+    assert run_row(db, run_id)["status"] == "queued"
+    assert calls(endpoint, "not-bobs") == 0
+
+
+def test_an_unreadable_delivery_is_acknowledged_and_recorded(db: Database, runner: Any) -> None:
+    garbage = Published(RUNS, b"not json", {}, "88")
+
+    hand_over(runner, garbage)
+
+    with db.transaction() as tx:
+        row = tx.one(
+            "SELECT reason, delivery_id FROM rejected_deliveries WHERE source = 'workflow-run' "
+            "ORDER BY created_at DESC LIMIT 1"
+        )
+    assert row is not None and "runId" in row["reason"]
+
+
+def test_a_run_whose_hand_off_failed_is_started_by_the_minute_job_after_the_grace(
+    db: Database,
+    alice: UserClient,
+    published: FakePubSub,
+    endpoint: Endpoint,
+    fixed_clock: clock.FixedClock,
+) -> None:
+    import grpc
+
+    wid = make_workflow(alice, once(endpoint, "lost"))
+    published.publisher.fail_code = grpc.StatusCode.INVALID_ARGUMENT  # not retried: lost at once
+    res = start_run(alice, wid)
+    assert res.status_code == 202
+    run_id = res.get_json()["run"]["id"]
+    published.publisher.fail_code = None
+    minute = function_client("schedule_fire")
+
+    fixed_clock.advance(timedelta(seconds=GRACE - 1))
+    early = minute.post("/", json={"tick": True}).get_json()
+    assert early["runsStarted"] == 0 and run_row(db, run_id)["status"] == "queued"
+
+    fixed_clock.advance(timedelta(seconds=2))
+    late = minute.post("/", json={"tick": True}).get_json()
+
+    assert late["runsStarted"] == 1
+    assert run_row(db, run_id)["status"] == "succeeded"
+    assert calls(endpoint, "lost") == 1
+
+
+def test_a_repeat_with_the_same_idempotency_key_returns_the_queued_run_and_publishes_nothing(
+    alice: UserClient, published: FakePubSub, endpoint: Endpoint
+) -> None:
+    wid = make_workflow(alice, once(endpoint, "keyed"))
+    headers = {"Idempotency-Key": "k-handoff"}
+
+    first = start_run(alice, wid, headers=headers)
+    again = start_run(alice, wid, headers=headers)
+
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.get_json()["run"]["id"] == first.get_json()["run"]["id"]
+    assert len(run_messages(published)) == 1
+
+
+def test_wait_answers_200_with_the_run_once_it_finished_in_time(
+    alice: UserClient, published: FakePubSub, runner: Any, endpoint: Endpoint
+) -> None:
+    wid = make_workflow(alice, once(endpoint, "waited"))
+    stop = threading.Event()
+
+    def workflow_run_instance() -> None:  # delivers the hand-off while the request waits
+        while not stop.is_set():
+            for message in run_messages(published):
+                hand_over(runner, message)
+            stop.wait(0.05)
+
+    worker = threading.Thread(target=workflow_run_instance, daemon=True)
+    worker.start()
+    try:
+        res = start_run(alice, wid, "?wait=25")
+    finally:
+        stop.set()
+        worker.join(10)
+
+    assert res.status_code == 200
+    body = res.get_json()
+    assert body["success"] is True and body["run"]["status"] == "succeeded"
+    assert body["run"]["step_results"][0]["status"] == "succeeded"
+
+
+def test_wait_answers_202_with_the_run_as_it_stands_when_it_did_not_finish_in_time(
+    alice: UserClient, published: FakePubSub, endpoint: Endpoint
+) -> None:
+    wid = make_workflow(alice, once(endpoint, "not-in-time"))
+    clock.use(Ticking())
+    try:
+        res = start_run(alice, wid, "?wait=5")
+    finally:
+        clock.use(clock.SYSTEM)
+
+    assert res.status_code == 202
+    assert res.get_json()["success"] is True
+    assert res.get_json()["run"]["status"] == "queued"
+
+
+@pytest.mark.parametrize("wait", ["26", "-1", "soon", "nan", "inf"])
+def test_a_wait_out_of_bounds_is_422_naming_it_and_starts_nothing(
+    db: Database, alice: UserClient, published: FakePubSub, wait: str, endpoint: Endpoint
+) -> None:
+    wid = make_workflow(alice, once(endpoint, "never"))
+
+    res = start_run(alice, wid, f"?wait={wait}")
+
+    assert res.status_code == 422
+    assert "wait" in res.get_json()["error"]
+    with db.transaction() as tx:
+        assert tx.scalar("SELECT count(*) FROM workflow_runs WHERE workflow_id = %s", (wid,)) == 0
+    assert run_messages(published) == []
+
+
+def test_an_event_matching_several_triggers_hands_each_run_off_and_each_executes(
+    db: Database, alice: UserClient, published: FakePubSub, runner: Any, endpoint: Endpoint
+) -> None:
+    flows = [make_workflow(alice, once(endpoint, f"fan-{n}")) for n in range(3)]
+    for flow in flows:
+        make_trigger(alice, "fan.out", flow)
+    res = alice.post("/api/events", json={"eventType": "fan.out", "payload": {}})
+    assert res.status_code == 202
+    [event] = [m for m in published.publisher.take() if m.topic != RUNS]
+    dispatched = deliver(function_client("event_dispatch"), event)
+    assert dispatched.status_code == 200
+
+    messages = run_messages(published)
+    assert len(messages) == 3
+    for message in messages:
+        hand_over(runner, message)
+
+    for n, flow in enumerate(flows):
+        with db.transaction() as tx:
+            [status] = [
+                r["status"]
+                for r in tx.all("SELECT status FROM workflow_runs WHERE workflow_id = %s", (flow,))
+            ]
+        assert status == "succeeded"
+        assert calls(endpoint, f"fan-{n}") == 1
+
+
+def test_the_run_message_names_only_the_run_and_its_user() -> None:
+    from shared.workflows.handoff import decode
+
+    data = {"message": {"data": base64.b64encode(b'{"runId": "x"}').decode()}}
+    with pytest.raises(Exception, match="runId"):
+        decode(data)
