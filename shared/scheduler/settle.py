@@ -13,11 +13,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from shared import clock
-from shared.db import get_database
+from shared.db import Row, get_database
 from shared.errors import Retryable
 from shared.logs import get
 from shared.scheduler.fire import Claim, execute
 from shared.scheduler.tasks import COLUMNS
+from shared.workflows.ended import run_ended_listener
 from shared.workflows.runs import UNFINISHED_SQL, lease_seconds
 
 log = get(__name__)
@@ -26,6 +27,22 @@ BATCH = 200
 _RUN_OF_ROW = (
     "w.user_id = r.user_id AND w.idempotency_key = 'schedule:' || r.task_id || ':' || r.fire_key"
 )
+
+
+@run_ended_listener
+def close_fire(run: Row) -> None:
+    """Close the history row of the fire whose run just ended."""
+    key = run.get("idempotency_key") or ""
+    if run["trigger_type"] != "scheduled" or not key.startswith("schedule:"):
+        return
+    _, task_id, fire_key = key.split(":", 2)
+    with get_database().transaction() as tx:
+        tx.execute(
+            "UPDATE scheduled_task_runs SET status = 'fired', workflow_run_id = %s, "
+            "detail = %s, finished_at = now() WHERE task_id = %s AND fire_key = %s "
+            "AND user_id = %s AND status = 'running'",
+            (run["id"], f"workflow run {run['status']}", task_id, fire_key, run["user_id"]),
+        )
 
 
 def settle_fires() -> int:

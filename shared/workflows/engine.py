@@ -46,7 +46,7 @@ from shared.errors import AppError, Invalid, Retryable
 from shared.events.handlers import dispatch_listener
 from shared.logs import get
 from shared.rejections import record_rejection
-from shared.workflows import attempts, handoff, runs, step_types, store, waits
+from shared.workflows import attempts, ended, handoff, runs, step_types, store, waits
 
 log = get(__name__)
 T = TypeVar("T")
@@ -369,7 +369,10 @@ def _execute(run: Row, owner: str) -> Row:
         str(run["id"]), str(run["workflow_id"]), run["user_id"], int(run.get("depth") or 0), owner
     )
     scope: dict[str, Any] = {"trigger": run["trigger_data"], "input": run["input"], "steps": {}}
-    return _run(definition, list(run["step_results"] or []), scope, ctx)
+    after = _run(definition, list(run["step_results"] or []), scope, ctx)
+    if after["status"] not in runs.UNFINISHED:
+        ended.announce(after)
+    return after
 
 
 def _run(
@@ -494,12 +497,15 @@ def run_inline(
         error=done.error,
     )
     if run is not None:
-        tx.after_commit.append(
-            lambda: log.info(
-                "workflow run %s %s", run_id, done.status, extra={"workflowId": ctx.workflow_id}
-            )
-        )
+        tx.after_commit.append(lambda: _ended_inline(run))
     return run
+
+
+def _ended_inline(run: Row) -> None:
+    log.info(
+        "workflow run %s %s", run["id"], run["status"], extra={"workflowId": run["workflow_id"]}
+    )
+    ended.announce(run)
 
 
 def _is_pure(raw: dict[str, Any]) -> bool:

@@ -120,7 +120,7 @@ def test_a_sleeping_run_is_cancelled_from_its_timeline(page: Any, server: Server
     wid = workflow(server, "nap", [{"id": "nap", "type": "sleep", "config": {"seconds": 3600}}])
     run = server.call("POST", f"/api/workflow/{wid}/run", {})["run"]
     page.goto(f"{server.base}/console/#/runs/{run['id']}")
-    expect(page.locator(".panel .badge").first).to_have_attribute("data-status", run["status"])
+    expect(page.locator(".panel .badge").first).to_have_attribute("data-status", "sleeping")
     page.get_by_role("button", name="Cancel run").click()
     expect(page.locator("#status")).to_contain_text("Cancelled: run is cancelled")
     expect(page.get_by_role("button", name="Cancel run")).to_be_disabled()

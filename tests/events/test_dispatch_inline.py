@@ -11,12 +11,16 @@ from typing import Any
 
 import pytest
 
-from shared.db import Database
+from shared.db import Database, Row
+from shared.workflows.ended import run_ended_listener
 from tests.conftest import UserClient
 from tests.events.conftest import deliver, message_for
 from tests.events.helpers import event_row, make_trigger, make_workflow, runs_of, triggered_count
 from tests.support.fake_pubsub import FakePubSub
 from tests.support.together import at_once
+
+ENDED: list[Row] = []
+run_ended_listener(ENDED.append)  # hears every run that ends, as the fire history does
 
 GATE_FAILS = {
     "id": "gate",
@@ -125,3 +129,15 @@ def test_fifty_concurrent_deliveries_of_an_event_nobody_recorded_run_it_once(
     assert triggered_count(db, trigger) == 1
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert not any(r.exc_info for r in caplog.records)
+
+
+def test_a_run_executed_in_place_is_announced_as_ended_once_committed(
+    db: Database, alice: UserClient, dispatch_client: Any
+) -> None:
+    workflow = make_workflow(alice, [GATE_FAILS])
+    make_trigger(alice, "inline.announced", workflow)
+    assert deliver(dispatch_client, message_for(envelope("inline.announced"))).status_code == 200
+    [run] = runs_of(db, workflow)
+    assert [(str(r["id"]), r["status"]) for r in ENDED if str(r["id"]) == str(run["id"])] == [
+        (str(run["id"]), "succeeded")
+    ]

@@ -322,3 +322,35 @@ def test_the_run_message_names_only_the_run_and_its_user() -> None:
     data = {"message": {"data": base64.b64encode(b'{"runId": "x"}').decode()}}
     with pytest.raises(Exception, match="runId"):
         decode(data)
+
+
+def test_a_scheduled_fire_closes_with_its_run_where_the_run_was_executed(
+    alice: UserClient, db: Database, published: FakePubSub, runner: Any, endpoint: Endpoint
+) -> None:
+    """The fire's delivery only hands the run off; the workflow-run delivery that
+    finishes it closes the fire's history row, without waiting for the minute job."""
+    wid = make_workflow(alice, once(endpoint, "scheduled"))
+    made = alice.post(
+        "/api/scheduler/tasks", json={"name": "t", "workflowId": wid, "cronExpression": "0 9 1 1 *"}
+    )
+    task_id = made.get_json()["task"]["id"]
+    fired = function_client("schedule_fire").post(
+        "/",
+        json={"taskId": task_id},
+        headers={
+            "X-CloudScheduler": "true",
+            "X-CloudScheduler-ScheduleTime": "2027-01-01T09:00:00Z",
+        },
+    )
+    assert fired.get_json()["runStatus"] == "queued"
+    [message] = run_messages(published)
+
+    hand_over(runner, message)
+
+    with db.transaction() as tx:
+        row = tx.one(
+            "SELECT status, detail, workflow_run_id FROM scheduled_task_runs WHERE task_id = %s",
+            (task_id,),
+        )
+    assert row is not None and (row["status"], row["detail"]) == ("fired", "workflow run succeeded")
+    assert str(row["workflow_run_id"]) == json.loads(message.data)["runId"]

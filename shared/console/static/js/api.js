@@ -65,6 +65,20 @@ export async function call(method, path, { body, query, token } = {}) {
 export const get = (path, query) => call("GET", path, { query });
 export const post = (path, body, query) => call("POST", path, { body, query });
 
+const MOVING = new Set(["queued", "running"]);
+/** The run once it stops moving on its own (ended, sleeping or waiting), or as it is
+ * after `seconds`: a started run is answered 202 while it is queued or running in its
+ * own execution, so the console follows it instead of showing the first answer. */
+export async function followRun(run, seconds = 25) {
+  const deadline = Date.now() + seconds * 1000;
+  let current = run;
+  while (MOVING.has(current.status) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    current = await get(`workflow/run/${current.id}`);
+  }
+  return current;
+}
+
 let documentPromise = null;
 /** The API's own OpenAPI document: enums the console offers come from it, so a value the
  * API learns shows up here without a change to the console. */

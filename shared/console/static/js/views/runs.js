@@ -1,6 +1,6 @@
 // Runs: every workflow's runs with a status filter, running a workflow now, and one
 // run's timeline of steps (attempts, waits, input and output) with retry and cancel.
-import { get, post, queryEnum } from "../api.js";
+import { followRun, get, post, queryEnum } from "../api.js";
 import { action, announce, badge, between, disclose, duration, field, formPanel, h, json, kv, options, parseJson, poll, refresh, when } from "../ui.js";
 import { workflowName, workflowsById } from "./shared.js";
 
@@ -29,7 +29,7 @@ async function list(root) {
     button: "Run now",
     submit: async (outcome) => {
       const result = await post(`workflow/${runWhich.value}/run`, { input: parseJson(input.value, "Input") });
-      const run = result.run;
+      const run = await followRun(result.run);
       outcome.replaceChildren("Run ", h("a", { href: `#/runs/${run.id}` }, String(run.id).slice(0, 8)), " ", badge(run.status));
       announce(`Run started: ${run.status}`);
     },

@@ -1,6 +1,6 @@
 // Schedules: each task's cron in words, its next five fire times (from the API, which
 // computes them as the fires will happen), its fire history, and fire-now / pause / resume.
-import { get, post } from "../api.js";
+import { followRun, get, post } from "../api.js";
 import { action, badge, h, when } from "../ui.js";
 import { workflowName, workflowsById } from "./shared.js";
 
@@ -21,6 +21,10 @@ function card(task, workflows, reload) {
   const titleId = `task-${task.id}`;
   const fireNow = async () => {
     const result = await post(`scheduler/${task.id}/fire`);
+    if (result.fire.workflowRunId) {
+      const run = await followRun({ id: result.fire.workflowRunId, status: result.fire.runStatus });
+      result.fire.runStatus = run.status;
+    }
     await showHistory(task, history);
     return result;
   };
