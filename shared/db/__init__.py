@@ -18,6 +18,8 @@ from typing import Any
 
 from shared.config import Settings, get_settings
 from shared.db.connect import Connect, connector_for
+from shared.db.features import ServerFeatures
+from shared.db.features import read as read_features
 from shared.db.vector import register
 from shared.errors import Retryable
 
@@ -55,10 +57,12 @@ def _prepare(conn: Any) -> None:
 
 
 class Tx:
-    """One transaction's cursor. SQL uses ``%s`` placeholders, always parameterised."""
+    """One transaction's cursor, and what its server offers (``features``). SQL uses
+    ``%s`` placeholders, always parameterised."""
 
-    def __init__(self, cursor: Any) -> None:
+    def __init__(self, cursor: Any, features: ServerFeatures) -> None:
         self._cur = cursor
+        self.features = features
         self.after_commit: list[Callable[[], None]] = []
         self.state: dict[str, Any] = {}  # per-transaction data of the layers above
 
@@ -93,19 +97,38 @@ class Database:
         self._connect = connect
         self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(size)
+        self._features: ServerFeatures | None = None
 
-    def _checkout(self) -> Any:
+    @property
+    def features(self) -> ServerFeatures:
+        """What the server offers, read on the pool's first connection."""
+        if self._features is not None:
+            return self._features
+        with self.transaction() as tx:
+            return tx.features
+
+    def forget_features(self) -> None:
+        """Read them again on the next checkout (after migrations created extensions)."""
+        self._features = None
+
+    def _checkout(self) -> tuple[Any, ServerFeatures]:
         if not self._slots.acquire(timeout=30):
             raise Retryable("database: no connection free in the pool")
         try:
-            return self._idle.get_nowait()
+            conn = self._idle.get_nowait()
         except queue.Empty:
-            pass
+            conn = None
         try:
-            conn = self._connect()
-            _prepare(conn)
-            return conn
+            if conn is None:
+                conn = self._connect()
+                _prepare(conn)
+            features = self._features or read_features(conn)
+            self._features = features
+            return conn, features
         except Exception as exc:
+            if conn is not None:
+                with contextlib.suppress(Exception):  # discarded anyway
+                    conn.close()
             self._slots.release()
             raise Retryable(f"database unavailable: {type(exc).__name__}") from exc
 
@@ -121,10 +144,10 @@ class Database:
     def transaction(self) -> Iterator[Tx]:
         """Commit when the block ends, roll back when it raises. Callbacks a block adds
         to ``tx.after_commit`` run once the commit succeeded (e.g. publish an event)."""
-        conn = self._checkout()
+        conn, features = self._checkout()
         broken = False
         cur = conn.cursor()
-        tx = Tx(cur)
+        tx = Tx(cur, features)
         try:
             yield tx
             conn.commit()

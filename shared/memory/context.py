@@ -1,12 +1,13 @@
 """The memory context an agent or the Evolver puts into a prompt.
 
 The Digital Soul comes first, always (cut to the budget if it alone exceeds it); then
-the semantic memories most relevant to the query, the user's recent episodic memories
-(of the agent, when one is named) and the agent's procedures. Each section first gets
+the semantic memories most relevant to the query (hybrid recall: by meaning and by
+keyword), the user's recent episodic memories (of the agent, when one is named) and the
+agent's procedures. Each section first gets
 a fair share of what the soul left, then unused space goes to the sections in that
 order. Lines and items are ordered with ties broken by id, so the same state gives the
-same text. A model failure while embedding the query degrades to the most confident
-facts instead of failing the agent."""
+same text. A model failure while embedding the query degrades to keyword recall (or,
+when that finds nothing, the most confident facts) instead of failing the agent."""
 
 from __future__ import annotations
 
@@ -136,8 +137,9 @@ def build_context(
         try:
             facts = recall(user_id, query, type="semantic", limit=PER_SECTION)
         except ModelFailure as exc:
-            log.warning("context without relevance search: %s", exc.message)
-            facts, degraded = _confident_facts(user_id), True
+            log.warning("context without semantic search: %s", exc.message)
+            keyword = recall(user_id, query, mode="keyword", type="semantic", limit=PER_SECTION)
+            facts, degraded = keyword or _confident_facts(user_id), True
     sections = [
         ("## Relevant facts", facts, _fact),
         ("## Recent interactions", _recent(user_id, agent_id), _interaction),

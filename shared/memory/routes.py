@@ -43,6 +43,19 @@ STORED = {
     },
     "required": ["success", "memory", "action"],
 }
+_RANKING = {
+    "type": "object",
+    "properties": {
+        "rank": {"type": "integer", "description": "1 = this ranking's best"},
+        "score": {
+            "type": "number",
+            "description": "semantic: cosine similarity; keyword: ts_rank, or the "
+            "trigram word similarity when method is trigram",
+        },
+        "method": {"type": "string", "enum": ["fulltext", "trigram"]},
+    },
+    "required": ["rank", "score"],
+}
 RECALLED = {
     "type": "object",
     "properties": {
@@ -50,7 +63,28 @@ RECALLED = {
             "type": "array",
             "items": {
                 **MEMORY,
-                "properties": {**MEMORY["properties"], "similarity": {"type": "number"}},
+                "properties": {
+                    **MEMORY["properties"],
+                    "similarity": {
+                        "type": ["number", "null"],
+                        "description": "cosine similarity to the query; null in keyword "
+                        "mode and for a memory of another embedding model",
+                    },
+                    "matchedBy": {
+                        "type": "array",
+                        "items": {"type": "string", "enum": ["semantic", "keyword"]},
+                    },
+                    "scores": {
+                        "type": "object",
+                        "properties": {"semantic": _RANKING, "keyword": _RANKING},
+                    },
+                    "score": {
+                        "type": "number",
+                        "description": "what the order follows: the reciprocal rank "
+                        "fusion in hybrid mode, else the one ranking's score",
+                    },
+                },
+                "required": [*MEMORY["required"], "matchedBy", "scores", "score"],
             },
         }
     },
@@ -99,7 +133,8 @@ def store_route(ctx: Ctx) -> dict[str, Any]:
 @router.route(
     "POST",
     "/api/memory/recall",
-    summary="The user's memories most similar to a query, each with its similarity",
+    summary="The user's memories best matching a query: by meaning, keyword or both "
+    "(mode, default hybrid), each saying which ranking found it",
     body=RecallMemories,
     response=RECALLED,
     tag="memory",

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from shared.memory.kinds import MemoryType
-from shared.memory.recall import MAX_LIMIT, MAX_QUERY_CHARS
+from shared.memory.recall import MAX_LIMIT, MAX_QUERY_CHARS, RecallMode
 
 MAX_CONTENT_CHARS = 8000
 MAX_JSON_CHARS = 16000
@@ -53,6 +53,7 @@ class RecallMemories(BaseModel):
     model_config = _CAMEL
 
     query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, pattern=NOT_BLANK)
+    mode: RecallMode = "hybrid"
     type: MemoryType | None = None
     limit: int = Field(10, ge=1, le=MAX_LIMIT)
     agent_id: str | None = Field(None, alias="agentId", min_length=1, max_length=100)

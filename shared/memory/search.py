@@ -1,15 +1,24 @@
 """Nearest-neighbour search in one store, correct under per-user filters.
 
-pgvector (0.6 here, no iterative scan) applies ``WHERE`` after the HNSW index scan has
-produced its ``ef_search`` candidates, so a user who owns a small share of a table gets
-few or none of their rows back at the default ``ef_search`` of 40. The strategy:
+pgvector applies ``WHERE`` after the HNSW index scan has produced its ``ef_search``
+candidates, so a user who owns a small share of a table gets few or none of their rows
+back at the default ``ef_search`` of 40. pgvector 0.8 can go on scanning
+(``hnsw.iterative_scan``); 0.6 (older Cloud SQL instances) cannot. The strategy:
 
 - the user's matching rows are counted (capped): when there are at most
   ``MEMORY_EXACT_SCAN_MAX_ROWS`` of them, an exact scan over just those rows (found by
   the ``user_id`` indexes) is both correct and cheap;
-- otherwise the HNSW index is used with ``ef_search`` raised for this query so that,
-  at the user's share of the table, the candidate list holds about twice the rows
-  asked for; when that would exceed ``MEMORY_EF_SEARCH_MAX``, the scan is exact;
+- otherwise, where the server has pgvector 0.8, the HNSW index is scanned iteratively
+  (``hnsw.iterative_scan = relaxed_order``): it goes on past ``ef_search`` until
+  ``candidates`` rows of the user have come out (or ``hnsw.max_scan_tuples``, set for
+  this query to about twice the tuples that takes at the user's share of the table, is
+  reached), and those candidates are re-ordered by their exact distance. When that
+  scan would visit more tuples than the user has rows, the exact scan is cheaper and is
+  used instead;
+- on pgvector 0.6 and 0.7 (no iterative scan) the index is used with ``ef_search``
+  raised for this query so that, at the user's share of the table, the candidate list
+  holds about twice the rows asked for; when that would exceed
+  ``MEMORY_EF_SEARCH_MAX``, the scan is exact;
 - an index scan that still returns fewer rows than asked (and than exist) is redone
   exactly, so a filter never silently loses results.
 """
@@ -17,6 +26,8 @@ few or none of their rows back at the default ``ef_search`` of 40. The strategy:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -29,7 +40,14 @@ if TYPE_CHECKING:
     from pgvector import Vector
 
 DEFAULT_EF_SEARCH = 40
-_HEADROOM = 2.0  # candidates wanted per row asked for, at the user's share
+DEFAULT_MAX_SCAN_TUPLES = 20000  # pgvector 0.8's default hnsw.max_scan_tuples
+_DEFAULTS = {
+    "hnsw.ef_search": str(DEFAULT_EF_SEARCH),
+    "hnsw.iterative_scan": "off",
+    "hnsw.max_scan_tuples": str(DEFAULT_MAX_SCAN_TUPLES),
+}
+_HEADROOM = 2.0  # tuples (or candidates) visited per one wanted, at the user's share
+CANDIDATES_PER_ROW = 4  # rows an iterative scan collects per row asked for, re-ordered
 
 
 @dataclass(frozen=True)
@@ -47,12 +65,30 @@ class Plan:
     exact: bool
     ef_search: int | None = None
     matching: int = 0
+    iterative: bool = False  # hnsw.iterative_scan (pgvector 0.8), then exact re-order
+    candidates: int = 0  # iterative: rows collected before the re-order
+    max_scan_tuples: int = 0  # iterative: hnsw.max_scan_tuples for the query
+
+    @property
+    def strategy(self) -> str:
+        if self.exact:
+            return "exact scan"
+        if self.iterative:
+            return (
+                f"hnsw iterative scan (candidates={self.candidates}, "
+                f"max_scan_tuples={self.max_scan_tuples}), exact re-order"
+            )
+        return f"hnsw (ef_search={self.ef_search})"
 
 
-def where(kind: Kind, user_id: str, model: str, filters: Filters) -> tuple[str, list[Any]]:
-    """The WHERE clause of a search: always the user and the embedding model."""
-    clauses = ["user_id = %s", "embedding_model = %s", "embedding IS NOT NULL"]
-    params: list[Any] = [user_id, model]
+def where(kind: Kind, user_id: str, model: str | None, filters: Filters) -> tuple[str, list[Any]]:
+    """The WHERE clause of a search: always the user; for a search by vector
+    (``model`` given) also the embedding model, since only its vectors compare."""
+    clauses = ["user_id = %s"]
+    params: list[Any] = [user_id]
+    if model is not None:
+        clauses += ["embedding_model = %s", "embedding IS NOT NULL"]
+        params.append(model)
     if filters.agent_exact:
         clauses.append("agent_id IS NOT DISTINCT FROM %s")
         params.append(filters.agent_id)
@@ -88,19 +124,47 @@ def choose(tx: Tx, kind: Kind, clause: str, params: list[Any], limit: int) -> Pl
         (kind.table,),
     )
     total = max(int(estimate or 0), matching)
+    if tx.features.iterative_scan:
+        return _iterative(total, matching, limit)
     ef = math.ceil(limit * _HEADROOM * total / max(matching, 1))
     if ef > settings.memory_ef_search_max:
         return Plan(exact=True, matching=matching)
     return Plan(exact=False, ef_search=max(ef, limit, DEFAULT_EF_SEARCH), matching=matching)
 
 
-def search_sql(kind: Kind, clause: str, exact: bool) -> str:
-    """Parameters: the WHERE clause's, then the query vector, then the limit. The exact
-    form materialises the user's rows first so the planner cannot order by the index."""
-    if exact:
+def _iterative(total: int, matching: int, limit: int) -> Plan:
+    """The index scan visits about ``candidates`` / share tuples (each checked against
+    the filter on its heap row); past the user's own row count an exact scan is cheaper."""
+    candidates = max(limit * CANDIDATES_PER_ROW, DEFAULT_EF_SEARCH)
+    tuples = math.ceil(_HEADROOM * candidates * total / max(matching, 1))
+    if tuples > matching:
+        return Plan(exact=True, matching=matching)
+    return Plan(
+        exact=False,
+        ef_search=candidates,
+        matching=matching,
+        iterative=True,
+        candidates=candidates,
+        max_scan_tuples=max(tuples, DEFAULT_MAX_SCAN_TUPLES),
+    )
+
+
+def search_sql(kind: Kind, clause: str, plan: Plan) -> str:
+    """The query ``plan`` runs; its parameters come from ``search_params``. The exact
+    form materialises the user's rows first so the planner cannot order by the index;
+    the iterative form materialises the index's candidates, then orders them exactly."""
+    if plan.exact:
         return (
             f"WITH candidates AS MATERIALIZED (SELECT {kind.select}, "
             f"embedding <=> %s::vector AS distance FROM {kind.table} WHERE {clause}) "
+            f"SELECT {kind.select}, 1 - distance AS similarity FROM candidates "
+            "ORDER BY distance, id LIMIT %s"
+        )
+    if plan.iterative:
+        return (
+            f"WITH candidates AS MATERIALIZED (SELECT {kind.select}, "
+            f"embedding <=> %s::vector AS distance FROM {kind.table} WHERE {clause} "
+            "ORDER BY embedding <=> %s::vector LIMIT %s) "
             f"SELECT {kind.select}, 1 - distance AS similarity FROM candidates "
             "ORDER BY distance, id LIMIT %s"
         )
@@ -110,10 +174,23 @@ def search_sql(kind: Kind, clause: str, exact: bool) -> str:
     )
 
 
-def _params(clause_params: list[Any], vector: Vector, limit: int, exact: bool) -> list[Any]:
-    if exact:
+def search_params(clause_params: list[Any], vector: Vector, limit: int, plan: Plan) -> list[Any]:
+    if plan.exact:
         return [vector, *clause_params, limit]
+    if plan.iterative:
+        return [vector, *clause_params, vector, plan.candidates, limit]
     return [vector, *clause_params, vector, limit]
+
+
+def overrides(plan: Plan) -> dict[str, str]:
+    """The server settings an index scan of ``plan`` runs with (none for an exact one)."""
+    if plan.exact:
+        return {}
+    values = {"hnsw.ef_search": str(plan.ef_search)}
+    if plan.iterative:
+        values["hnsw.iterative_scan"] = "relaxed_order"
+        values["hnsw.max_scan_tuples"] = str(plan.max_scan_tuples)
+    return values
 
 
 def _run(
@@ -126,19 +203,37 @@ def _run(
     limit: int,
     explain: bool = False,
 ) -> list[Row]:
-    sql = search_sql(kind, clause, plan.exact)
+    sql = search_sql(kind, clause, plan)
     if explain:
         sql = "EXPLAIN " + sql
-    if plan.exact:
-        return tx.all(sql, _params(params, vector, limit, exact=True))
-    previous = tx.scalar("SELECT current_setting('hnsw.ef_search', true)")
-    tx.scalar("SELECT set_config('hnsw.ef_search', %s, true)", (str(plan.ef_search),))
+    with settings_for_query(tx, overrides(plan)):
+        return tx.all(sql, search_params(params, vector, limit, plan))
+
+
+@contextmanager
+def settings_for_query(tx: Tx, overrides: dict[str, str]) -> Iterator[None]:
+    """Set server settings for one query and put them back: the transaction goes on
+    (a dedupe search is followed by the write) with the session's own values. One
+    round trip reads the previous values and sets the new ones (the subquery is read
+    before the outer select list), one restores them."""
+    if not overrides:
+        yield
+        return
+    names = list(overrides)
+    reads = ", ".join(f"current_setting(%s, true) AS s{i}" for i in range(len(names)))
+    sets = ", ".join("set_config(%s, %s, true)" for _ in names)
+    row = tx.one(
+        f"SELECT p.*, {sets} FROM (SELECT {reads} OFFSET 0) p",
+        [*(x for name in names for x in (name, overrides[name])), *names],
+    )
+    assert row is not None
+    previous = [row[f"s{i}"] or _DEFAULTS[name] for i, name in enumerate(names)]
     try:
-        return tx.all(sql, _params(params, vector, limit, exact=False))
+        yield
     finally:
         tx.scalar(
-            "SELECT set_config('hnsw.ef_search', %s, true)",
-            (previous or str(DEFAULT_EF_SEARCH),),
+            f"SELECT {sets}",
+            [x for name, value in zip(names, previous, strict=True) for x in (name, value)],
         )
 
 
@@ -148,6 +243,8 @@ def nearest(
     """The user's ``limit`` rows nearest ``vector``, each with ``similarity`` (cosine)."""
     clause, params = where(kind, user_id, model, filters)
     plan = choose(tx, kind, clause, params, limit)
+    if plan.exact and plan.matching == 0:
+        return []  # nothing of the user's to compare: no search to run
     rows = _run(tx, kind, clause, params, vector, plan, limit)
     if not plan.exact and len(rows) < min(limit, plan.matching):
         rows = _run(tx, kind, clause, params, vector, Plan(exact=True), limit)

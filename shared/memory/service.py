@@ -47,6 +47,7 @@ def recall_memories(user_id: str, body: RecallMemories) -> tuple[list[Row], Usag
     return recall_with_usage(
         user_id,
         body.query,
+        mode=body.mode,
         type=body.type,
         agent_id=body.agent_id,
         category=body.category,

@@ -9,7 +9,7 @@ from pathlib import Path
 from bench import report
 from bench.cold_start import targets
 from bench.figures import Figure, Outcome, percentile
-from bench.memory_recall import DIM, copy_payload
+from bench.memory_corpus import DIM, copy_payload, probes, zipf_sizes
 from shared.config import Settings
 
 
@@ -43,6 +43,20 @@ def test_the_readme_table_comes_from_the_saved_run(tmp_path: Path) -> None:
     report.write_json([outcome], {"machine": {}}, saved)
     assert "| fast | ratio | 0.70 x | >= 0.5x | met |" in report.markdown(saved)
     assert json.loads(saved.read_text())["benchmarks"][0]["figures"][0]["met"] is True
+
+
+def test_user_sizes_follow_a_zipf_law_and_sum_to_the_table() -> None:
+    sizes = zipf_sizes(1_000_000)
+    assert sum(sizes) == 1_000_000 and len(sizes) == 1000
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes[4] >= 20_000 and sizes[0] <= 100_000  # a few large users
+    assert 100 <= sizes[500] < 1000  # most with hundreds
+
+
+def test_the_probe_users_hold_about_a_tenth_of_the_rows() -> None:
+    sizes = zipf_sizes(1_000_000)
+    share = sum(sizes[u] for u in probes()) / sum(sizes)
+    assert 0.08 <= share <= 0.15
 
 
 def test_binary_copy_payload_is_framed_as_postgres_expects() -> None:

@@ -91,7 +91,7 @@ def test_a_plain_filtered_index_scan_loses_the_small_users_rows(
 
 
 def test_recall_returns_a_small_users_nearest_rows_exactly(db: Database, table: Vector) -> None:
-    found = recall(SMALL, QUERY, type="episodic", limit=10)
+    found = recall(SMALL, QUERY, mode="semantic", type="episodic", limit=10)
     assert [str(r["id"]) for r in found] == exact_top(db, SMALL, table, 10)
     assert all(r["user_id"] == SMALL for r in found)
     assert found[0]["similarity"] >= found[-1]["similarity"]
@@ -106,28 +106,47 @@ def test_recall_of_a_large_user_uses_the_hnsw_index(table: Vector, reconfigure: 
     text = explain(CROWD, QUERY, type="episodic")
     assert text.startswith("strategy: hnsw")
     assert "Index Scan using episodic_memories_embedding on episodic_memories" in text
-    assert len(recall(CROWD, QUERY, type="episodic", limit=10)) == 10
+    assert len(recall(CROWD, QUERY, mode="semantic", type="episodic", limit=10)) == 10
 
 
-def test_a_modest_share_raises_ef_search_for_the_query(
+def test_the_index_scan_of_a_large_user_finds_its_nearest_best_first(
     db: Database, table: Vector, reconfigure: Any
 ) -> None:
+    """pgvector 0.8: an iterative scan collects candidates and re-orders them by exact
+    distance (before 0.8 the index's own order, also by distance)."""
+    reconfigure(MEMORY_EXACT_SCAN_MAX_ROWS="1000")
+    found = recall(CROWD, QUERY, mode="semantic", type="episodic")
+    similarities = [r["similarity"] for r in found]
+    assert similarities == sorted(similarities, reverse=True)
+    exact = exact_top(db, CROWD, table, 10)
+    assert len({str(r["id"]) for r in found} & set(exact)) >= 8
+
+
+def test_a_modest_share_gets_its_nearest_rows(
+    db: Database, table: Vector, reconfigure: Any
+) -> None:
+    """Above the exact-scan threshold but a small share of the table: on pgvector 0.8 an
+    exact scan (an iterative scan would visit more tuples than the user has rows);
+    before 0.8, the index with ef_search raised for the query."""
     reconfigure(MEMORY_EXACT_SCAN_MAX_ROWS="100")
     text = explain(CLOSE, QUERY, type="episodic")
-    ef = int(text.split("ef_search=")[1].split(")")[0])
-    assert ef > 40  # ~2 x 10 x (5,630 / 300); the planner may still prefer an exact plan
-    found = recall(CLOSE, QUERY, type="episodic", limit=10)
-    assert len(found) == 10
+    found = recall(CLOSE, QUERY, mode="semantic", type="episodic", limit=10)
     assert all(r["user_id"] == CLOSE for r in found)
-    assert len({str(r["id"]) for r in found} & set(exact_top(db, CLOSE, table, 10))) >= 8
+    exact = exact_top(db, CLOSE, table, 10)
+    if db.features.iterative_scan:
+        assert text.startswith("strategy: exact scan")
+        assert [str(r["id"]) for r in found] == exact
+    else:
+        ef = int(text.split("ef_search=")[1].split(")")[0])
+        assert ef > 40  # ~2 x 10 x (5,630 / 300); the planner may still prefer an exact plan
+        assert len({str(r["id"]) for r in found} & set(exact)) >= 8
 
 
 def test_a_user_whose_rows_are_all_behind_another_users_gets_their_nearest(
     db: Database, table: Vector, reconfigure: Any
 ) -> None:
     reconfigure(MEMORY_EXACT_SCAN_MAX_ROWS="100")
-    assert explain(FAR, QUERY, type="episodic").startswith("strategy: hnsw")
-    found = recall(FAR, QUERY, type="episodic", limit=10)
+    found = recall(FAR, QUERY, mode="semantic", type="episodic", limit=10)
     assert [str(r["id"]) for r in found] == exact_top(db, FAR, table, 10)
 
 
@@ -135,29 +154,47 @@ def test_an_index_scan_that_comes_back_short_is_redone_exactly(
     db: Database, table: Vector, reconfigure: Any
 ) -> None:
     """A planner that orders by the index even for a 300-row user (as with stale
-    statistics): the raised ef_search still yields only crowd rows, and the exact
-    rescan finds the user's."""
+    statistics): where the index is used (before pgvector 0.8; 0.8 scans such a user
+    exactly), the raised ef_search still yields only crowd rows, and the exact rescan
+    finds the user's."""
     with db.transaction() as tx:
         name = tx.scalar("SELECT current_database()")
         tx.execute(f'ALTER DATABASE "{name}" SET enable_sort = off')
     try:
         reconfigure(MEMORY_EXACT_SCAN_MAX_ROWS="100")
         plan = explain(FAR, QUERY, type="episodic")
-        assert plan.startswith("strategy: hnsw")
-        assert "Index Scan using episodic_memories_embedding" in plan
-        found = recall(FAR, QUERY, type="episodic", limit=10)
+        if not db.features.iterative_scan:
+            assert plan.startswith("strategy: hnsw")
+            assert "Index Scan using episodic_memories_embedding" in plan
+        found = recall(FAR, QUERY, mode="semantic", type="episodic", limit=10)
         assert [str(r["id"]) for r in found] == exact_top(db, FAR, table, 10)
     finally:
         with db.transaction() as tx:
             tx.execute(f'ALTER DATABASE "{name}" RESET enable_sort')
 
 
-def test_the_ef_search_of_the_session_is_left_as_it_was(
+def test_the_settings_of_the_session_are_left_as_they_were(
     db: Database, table: Vector, reconfigure: Any
 ) -> None:
-    reconfigure(MEMORY_EXACT_SCAN_MAX_ROWS="100", DB_POOL_SIZE="1")
-    recall(CLOSE, QUERY, type="episodic", limit=10)
+    reconfigure(MEMORY_EXACT_SCAN_MAX_ROWS="1000", DB_POOL_SIZE="1")
+    recall(CROWD, QUERY, mode="semantic", type="episodic", limit=10)
     from shared.db import get_database
 
     with get_database().transaction() as tx:
         assert tx.scalar("SELECT current_setting('hnsw.ef_search')") == "40"
+        iterative = tx.scalar("SELECT current_setting('hnsw.iterative_scan', true)")
+        tuples = tx.scalar("SELECT current_setting('hnsw.max_scan_tuples', true)")
+    if db.features.iterative_scan:
+        assert (iterative, tuples) == ("off", "20000")
+    else:  # pgvector 0.6 has neither setting
+        assert (iterative, tuples) == (None, None)
+
+
+def test_an_index_scan_is_iterative_where_the_server_has_pgvector_0_8(
+    db: Database, table: Vector, reconfigure: Any
+) -> None:
+    reconfigure(MEMORY_EXACT_SCAN_MAX_ROWS="1000")
+    strategy = explain(CROWD, QUERY, type="episodic").splitlines()[0]
+    assert strategy.startswith("strategy: hnsw")
+    assert ("iterative scan" in strategy) == db.features.iterative_scan
+    assert ("exact re-order" in strategy) == db.features.iterative_scan

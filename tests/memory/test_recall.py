@@ -50,7 +50,7 @@ def test_results_are_ordered_by_similarity_across_stores(user: str) -> None:
             MemoryWrite(type="semantic", content="Has two cats"),
         ],
     )
-    found = recall(user, "sourdough videos")
+    found = recall(user, "sourdough videos", mode="semantic")
     assert {r["type"] for r in found} == {"semantic", "procedural"}
     sims = [r["similarity"] for r in found]
     assert sims == sorted(sims, reverse=True)
@@ -102,14 +102,19 @@ def test_archived_and_expired_memories_are_not_recalled(db: Database, user: str)
     assert recall(user, "winter sale") == []
 
 
-def test_rows_of_another_embedding_model_are_not_compared(db: Database, user: str) -> None:
+def test_rows_of_another_embedding_model_are_not_compared_but_found_by_keyword(
+    db: Database, user: str
+) -> None:
     stored = store_one(user, MemoryWrite(type="semantic", content="Drinks oat milk"))
     with db.transaction() as tx:
         tx.execute(
             "UPDATE semantic_memories SET embedding_model = 'retired-model' WHERE id = %s",
             (stored.memory["id"],),
         )
-    assert recall(user, "Drinks oat milk") == []
+    assert recall(user, "Drinks oat milk", mode="semantic") == []
+    [found] = recall(user, "Drinks oat milk")
+    assert found["matchedBy"] == ["keyword"]
+    assert found["similarity"] is None
 
 
 @pytest.mark.parametrize(
