@@ -1,10 +1,10 @@
 """The ``event-dispatch`` function: one Eventarc CloudEvent per Pub/Sub message.
 
-Returning acknowledges the message (dispatched, a duplicate, too deep, or recorded as
-unprocessable); ``Retryable`` (another delivery holds the event, the database is
-unavailable) answers 503 through the one error mapper, logged as a warning, and
-Pub/Sub delivers the message again. Anything else is a bug: functions-framework logs it
-with its traceback and answers 500."""
+Returning acknowledges the message (dispatched, a duplicate, being dispatched by
+another delivery, too deep, or recorded as unprocessable); ``Retryable`` (the database
+is unavailable) answers 503 through the one error mapper, logged as a warning, and
+Pub/Sub delivers the message again (the per-minute job dispatches it in any case).
+Anything else is a bug: functions-framework logs it with its traceback and answers 500."""
 
 from __future__ import annotations
 

@@ -118,6 +118,11 @@ class Settings(BaseModel):
         300, ge=1, le=3600, alias="EVENT_DISPATCH_LEASE_SECONDS"
     )
     """How long a delivery holds an event it dispatches before a redelivery may take over."""
+    event_redispatch_grace_seconds: int = Field(
+        300, ge=0, le=86400, alias="EVENT_REDISPATCH_GRACE_SECONDS"
+    )
+    """An event published this long ago and still not dispatched is dispatched by the
+    per-minute job itself."""
 
     # scheduler
     scheduler_project: str | None = Field(None, alias="SCHEDULER_PROJECT")

@@ -1,20 +1,31 @@
-"""Dispatch of one delivered event: what ``event-dispatch`` runs for each CloudEvent.
+"""Dispatch of one delivered event: what ``event-dispatch`` runs for each CloudEvent,
+and what the per-minute job runs for an event no delivery finished
+(``shared.events.redispatch``).
 
-Pub/Sub delivers at least once, so the event row in ``usage_events`` is the claim:
-a delivery takes it from ``pending`` to ``dispatching`` under a row lock with a lease,
-runs the user's matching triggers, and marks it ``dispatched``. A redelivery of a
-dispatched event runs nothing; one that arrives while another delivery holds the lease
-is answered "retry later" (``Retryable``), never acknowledged, so a crash of the
-holder cannot strand the event. Each workflow run carries the idempotency key
-``event:<event id>:<trigger id>``, and each (event, trigger) is recorded and counted
-in one transaction, so a dispatch taken over after a crash runs and counts nothing
-twice. A delivery that can never be processed is acknowledged and recorded in
-``rejected_deliveries``; a database outage raises ``Retryable`` (non-2xx, redelivered)."""
+Pub/Sub delivers at least once, so the event row in ``usage_events`` is the claim
+(``shared.events.claim``): one transaction locks it, settles what needs no execution of
+its own (triggers not run because of a cycle, runs of workflows whose steps are all
+pure, executed in place by ``engine.run_inline``) and writes the row once: then
+``dispatched``, all in one commit. When a trigger's workflow has a step that acts, the
+row is left ``dispatching`` under this delivery's lease, those runs start the usual
+way, and the row is marked ``dispatched`` after. The dispatch listeners
+(``shared.events.handlers``: runs waiting for an event) hear of every dispatched
+event, once per dispatch; when one expects the event (a run of its user waits for its type), the row is
+left ``dispatching`` too and marked ``dispatched`` once they heard it, so a crash in
+between is finished by the per-minute job. A redelivery of a dispatched event
+runs nothing; one that arrives while another delivery holds the lease is acknowledged
+too (``in_progress``) and runs nothing: the holder finishes the event, and when the
+holder dies the per-minute job takes it over once the lease ran out, so nothing depends
+on Pub/Sub delivering it again. Each workflow run carries the idempotency key
+``event:<event id>:<trigger id>``, and each (event, trigger) is recorded and counted in
+one transaction, so a dispatch taken over after a crash runs and counts nothing twice.
+A delivery that can never be processed is acknowledged and recorded in
+``rejected_deliveries``; a database outage raises ``Retryable`` (non-2xx, redelivered,
+and in any case finished by the per-minute job)."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -22,14 +33,14 @@ from shared import logs, storable
 from shared.config import get_settings
 from shared.db import Row, Tx, get_database
 from shared.errors import Retryable
-from shared.events import triggers
+from shared.events import claim, triggers
 from shared.events.envelope import Envelope, Unprocessable, decode_delivery
-from shared.events.handlers import notify_listeners
+from shared.events.handlers import listeners_expect, notify_listeners
 from shared.rejections import record_rejection
 
 log = logs.get(__name__)
 
-Status = Literal["dispatched", "duplicate", "too_deep", "throttled", "rejected"]
+Status = Literal["dispatched", "duplicate", "in_progress", "too_deep", "throttled", "rejected"]
 SOURCE = "event-dispatch"
 
 
@@ -51,20 +62,50 @@ def deliver(data: Any, *, delivery_id: str | None = None) -> Outcome:
 
 
 def dispatch(envelope: Envelope, *, delivery_id: str | None = None) -> Outcome:
-    event_id = str(envelope.event_id)
-    claimed = _claim(envelope, delivery_id)
+    try:
+        return _dispatch(envelope, delivery_id)
+    except claim.Raced:  # another delivery recorded the event first: go on from its row
+        return _dispatch(envelope, delivery_id)
+
+
+def _dispatch(envelope: Envelope, delivery_id: str | None) -> Outcome:
+    event_id, wire = str(envelope.event_id), envelope.wire()
+    with get_database().transaction() as tx:
+        claimed = _claim(tx, envelope, delivery_id)
+        if not isinstance(claimed, str):
+            done, settled = triggers.fire_inline(tx, claimed)
+            # a listener that expects the event keeps the lease until it heard it
+            final = settled and not listeners_expect(tx, wire)
+            claim.write(tx, claimed, "dispatched" if final else "dispatching", triggered=done)
     if isinstance(claimed, str):
         log.info("event not dispatched: %s", claimed, extra={"eventId": event_id})
         return Outcome(claimed, event_id)
-    try:
-        done = triggers.fire(claimed)
-        notify_listeners(envelope.wire())
-        _finish(event_id)
-    except BaseException:
-        _release(event_id)
-        raise
+    if final:
+        _tell_listeners(wire)
+    else:
+        try:
+            if not settled:
+                done = triggers.fire({**claimed, "triggered": done})
+            notify_listeners(wire)
+            _finish(event_id)
+        except BaseException:
+            _release(event_id)
+            raise
     log.info("event dispatched", extra={"eventId": event_id, "triggered": len(done)})
     return Outcome("dispatched", event_id, done)
+
+
+def _tell_listeners(wire: dict[str, Any]) -> None:
+    """The listeners of an event settled in one commit: none expected it then, so what
+    they may find now began alongside the dispatch, and a database gone in between
+    takes nothing from the event (its delivery is acknowledged all the same)."""
+    try:
+        notify_listeners(wire)
+    except Retryable as exc:
+        log.warning(
+            "event dispatched; its listeners could not hear it",
+            extra={"eventId": wire["eventId"], "error": exc.message},
+        )
 
 
 def reject(reason: str, *, body: str | None, delivery_id: str | None) -> None:
@@ -86,83 +127,42 @@ def screen(raw: bytes, *, delivery_id: str | None) -> bool:
     return False
 
 
-def _claim(envelope: Envelope, delivery_id: str | None) -> Row | Status:
-    """The event row, now ``dispatching`` under this delivery's lease; or why not."""
+def _claim(tx: Tx, envelope: Envelope, delivery_id: str | None) -> Row | Status:
+    """The event row, locked in ``tx`` for this delivery to dispatch; or why not (the
+    row then records it)."""
     settings = get_settings()
-    event_id = str(envelope.event_id)
-    with get_database().transaction() as tx:
-        if tx.scalar("SELECT 1 FROM retired_events WHERE id = %s", (event_id,)):
-            return "duplicate"  # dispatched long ago, its row purged or erased since
-        # Normally recorded before it was published; an event someone else published
-        # is recorded here, so the log and the dedupe cover it too.
-        tx.execute(
-            "INSERT INTO usage_events (id, user_id, event_type, event_data, depth, occurred_at, "
-            "published_at) VALUES (%s, %s, %s, %s::jsonb, %s, coalesce(%s, now()), now()) "
-            "ON CONFLICT (id) DO NOTHING",
-            (
-                event_id,
-                envelope.user_id,
-                envelope.event_type,
-                json.dumps(envelope.payload, default=str),
-                envelope.depth,
-                envelope.occurred_at,
-            ),
+    if tx.scalar("SELECT 1 FROM retired_events WHERE id = %s", (str(envelope.event_id),)):
+        return "duplicate"  # dispatched long ago, its row purged or erased since
+    row = claim.lock(tx, envelope)
+    if (row["user_id"], row["event_type"]) != (envelope.user_id, envelope.event_type):
+        record_rejection(
+            SOURCE,
+            "eventId belongs to another event",
+            body=envelope.data().decode(),
+            delivery_id=delivery_id,
+            tx=tx,
         )
-        row = tx.one(
-            "SELECT id, user_id, event_type, event_data, depth, dispatch_status, triggered, "
-            "coalesce(dispatch_lease_until > now(), false) AS leased "
-            "FROM usage_events WHERE id = %s FOR UPDATE",
-            (event_id,),
+        return "rejected"
+    if row["dispatch_status"] in ("dispatched", "too_deep", "throttled", "rejected"):
+        return "duplicate"
+    if row["dispatch_status"] == "dispatching" and row["leased"]:
+        return "in_progress"  # the holder finishes it; if it dies, the per-minute job
+    if row["depth"] > settings.event_max_depth:
+        detail = f"depth {row['depth']} is past EVENT_MAX_DEPTH {settings.event_max_depth}"
+        claim.write(tx, row, "too_deep", detail=detail)
+        return "too_deep"
+    if (
+        row["depth"] > 0
+        and _chained_last_minute(tx, row["user_id"]) >= settings.event_chain_per_minute
+    ):
+        # Depth bounds how long a chain of events gets; this bounds how wide: one
+        # run may emit several events, each matching several triggers.
+        detail = (
+            "more than EVENT_CHAIN_PER_MINUTE "
+            f"({settings.event_chain_per_minute}) events caused by events this minute"
         )
-        assert row is not None
-        if (row["user_id"], row["event_type"]) != (envelope.user_id, envelope.event_type):
-            record_rejection(
-                SOURCE,
-                "eventId belongs to another event",
-                body=envelope.data().decode(),
-                delivery_id=delivery_id,
-                tx=tx,
-            )
-            return "rejected"
-        if row["dispatch_status"] in ("dispatched", "too_deep", "throttled", "rejected"):
-            return "duplicate"
-        if row["dispatch_status"] == "dispatching" and row["leased"]:
-            raise Retryable(f"event {event_id} is being dispatched by another delivery")
-        tx.execute(
-            "UPDATE usage_events SET published_at = coalesce(published_at, now()) WHERE id = %s",
-            (event_id,),
-        )
-        if row["depth"] > settings.event_max_depth:
-            tx.execute(
-                "UPDATE usage_events SET dispatch_status = 'too_deep', dispatched_at = now(), "
-                "detail = %s WHERE id = %s",
-                (
-                    f"depth {row['depth']} is past EVENT_MAX_DEPTH {settings.event_max_depth}",
-                    event_id,
-                ),
-            )
-            return "too_deep"
-        if (
-            row["depth"] > 0
-            and _chained_last_minute(tx, row["user_id"]) >= settings.event_chain_per_minute
-        ):
-            # Depth bounds how long a chain of events gets; this bounds how wide: one
-            # run may emit several events, each matching several triggers.
-            tx.execute(
-                "UPDATE usage_events SET dispatch_status = 'throttled', dispatched_at = now(), "
-                "detail = %s WHERE id = %s",
-                (
-                    "more than EVENT_CHAIN_PER_MINUTE "
-                    f"({settings.event_chain_per_minute}) events caused by events this minute",
-                    event_id,
-                ),
-            )
-            return "throttled"
-        tx.execute(
-            "UPDATE usage_events SET dispatch_status = 'dispatching', "
-            "dispatch_lease_until = now() + make_interval(secs => %s) WHERE id = %s",
-            (settings.event_dispatch_lease_seconds, event_id),
-        )
+        claim.write(tx, row, "throttled", detail=detail)
+        return "throttled"
     return row
 
 

@@ -2,7 +2,8 @@
 decoded back into it.
 
 One shape in both directions (docs/contract/deliveries.md): ``{"eventId", "eventType", "userId",
-"payload", "depth", "occurredAt"}``, with ``eventType`` and ``userId`` copied into the
+"payload", "depth", "chain", "occurredAt"}`` (``chain``: the ids of the workflows whose
+runs led to the event, oldest first; absent is empty), with ``eventType`` and ``userId`` copied into the
 message attributes so subscriptions can filter without decoding. A delivery that can
 never become a valid envelope raises ``Unprocessable``: retrying it would fail the same
 way, so it is acknowledged and recorded instead."""
@@ -32,6 +33,7 @@ from shared import storable
 from shared.events.outbox import EVENT_TYPE
 
 MAX_USER_ID = 200
+MAX_CHAIN = 200  # workflow ids; a chain grows by one per event depth (EVENT_MAX_DEPTH <= 100)
 
 
 class Unprocessable(Exception):
@@ -50,6 +52,7 @@ class Envelope(BaseModel):
     user_id: StrictStr = Field(alias="userId", min_length=1, max_length=MAX_USER_ID)
     payload: dict[str, Any] = Field(default_factory=dict)
     depth: StrictInt = Field(0, ge=0)
+    chain: list[uuid.UUID] = Field(default_factory=list, max_length=MAX_CHAIN)
     occurred_at: datetime | None = Field(None, alias="occurredAt")
 
     @field_validator("user_id", "payload")
@@ -68,6 +71,7 @@ class Envelope(BaseModel):
             "userId": self.user_id,
             "payload": self.payload,
             "depth": self.depth,
+            "chain": [str(workflow_id) for workflow_id in self.chain],
             "occurredAt": self.occurred_at.isoformat() if self.occurred_at else None,
         }
 
@@ -77,6 +81,11 @@ class Envelope(BaseModel):
 
     def attributes(self) -> dict[str, str]:
         return {"eventType": self.event_type, "userId": self.user_id}
+
+
+# the columns ``from_row`` reads; the payload as text, since the driver's own decoding
+# of jsonb has no depth bound
+ROW_COLUMNS = "id, user_id, event_type, event_data::text AS event_data, depth, chain, occurred_at"
 
 
 def from_row(row: dict[str, Any]) -> Envelope:
@@ -93,6 +102,7 @@ def from_row(row: dict[str, Any]) -> Envelope:
             "userId": row["user_id"],
             "payload": payload if isinstance(payload, dict) else {},
             "depth": row["depth"],
+            "chain": row.get("chain") or [],
             "occurredAt": row["occurred_at"],
         }
     )

@@ -4,15 +4,23 @@ which the goal engine answers). A handler takes the decoded envelope and must be
 idempotent per event id.
 
 Dispatch listeners hear of every dispatched event, whatever its type (workflow runs
-waiting for an event are resumed by one). Capabilities register both here, so
-dispatch reaches them without importing them."""
+waiting for an event are resumed by one). Each also says, inside the dispatch's claim
+transaction, whether it expects to act on the event: only then does the dispatch keep
+its lease until the listeners heard it, so a crash in between is finished by the
+per-minute job; an event no listener expects is settled in the claim's one commit and
+heard after it. Capabilities register both here, so dispatch reaches them without
+importing them."""
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shared.db import Tx
 
 Envelope = dict[str, Any]
 
@@ -29,13 +37,26 @@ def system_handler(
     return register
 
 
-dispatch_listeners: list[Callable[[Envelope], object]] = []
+Hear = Callable[[Envelope], object]
 
 
-def dispatch_listener(fn: Callable[[Envelope], object]) -> Callable[[Envelope], object]:
-    if fn not in dispatch_listeners:
-        dispatch_listeners.append(fn)
-    return fn
+@dataclass(frozen=True)
+class DispatchListener:
+    hear: Hear
+    expects: Callable[[Tx, Envelope], bool]  # read in the claim's transaction
+
+
+dispatch_listeners: list[DispatchListener] = []
+
+
+def dispatch_listener(*, expects: Callable[[Tx, Envelope], bool]) -> Callable[[Hear], Hear]:
+    def register(fn: Hear) -> Hear:
+        listener = DispatchListener(fn, expects)
+        if listener not in dispatch_listeners:
+            dispatch_listeners.append(listener)
+        return fn
+
+    return register
 
 
 # Modules that register system handlers or dispatch listeners when imported. They are
@@ -60,7 +81,13 @@ def notify_listeners(envelope: Envelope) -> None:
     be idempotent per event id, as a handler is."""
     _load()
     for listener in dispatch_listeners:
-        listener(envelope)
+        listener.hear(envelope)
+
+
+def listeners_expect(tx: Tx, envelope: Envelope) -> bool:
+    """Whether a dispatch listener may act on the event, by what ``tx`` reads now."""
+    _load()
+    return any(listener.expects(tx, envelope) for listener in dispatch_listeners)
 
 
 def check_publishable(event_type: str) -> str:

@@ -17,7 +17,7 @@ DispatchStatus = Literal[
 ]
 
 COLUMNS = (
-    "id, event_type, event_data, depth, occurred_at, published_at, publish_attempts, "
+    "id, event_type, event_data, depth, chain, occurred_at, published_at, publish_attempts, "
     "publish_error, dispatch_status, dispatched_at, triggered, detail, created_at"
 )
 RUN_COLUMNS = "id, workflow_id, trigger_type, status, error, started_at, finished_at"

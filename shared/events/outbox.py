@@ -11,9 +11,12 @@ refused with ``Unstorable`` before it is written, so the relay never meets it.""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
 
@@ -45,6 +48,22 @@ DELIVERY_OVERHEAD = 2048
 after_commit_hooks: list[Callable[[list[str]], None]] = []
 
 
+# The workflows whose runs led to what this thread records now (see ``caused_by``).
+_chain: ContextVar[tuple[str, ...]] = ContextVar("event_chain", default=())
+
+
+@contextmanager
+def caused_by(chain: Sequence[str]) -> Iterator[None]:
+    """Events recorded inside the block without a ``chain`` of their own carry this
+    one: how a run's agent step passes its causation to the events that the memory,
+    the Evolver and the agent itself record on its behalf."""
+    token = _chain.set(tuple(chain))
+    try:
+        yield
+    finally:
+        _chain.reset(token)
+
+
 def check_type(event_type: str) -> str:
     if not isinstance(event_type, str) or len(event_type) > 100 or not EVENT_TYPE.match(event_type):
         raise Invalid("eventType must look like 'name.action' ([a-z0-9_] parts joined by dots)")
@@ -68,17 +87,21 @@ def record(
     *,
     depth: int = 0,
     event_id: str | None = None,
+    chain: Sequence[str] | None = None,
 ) -> str:
     """Write one event to the outbox inside ``tx`` and return its id; ``Unstorable``
     (422, 413 for size) naming the part of the payload that cannot be delivered. A
     caller that may run again for the same effect (a resumed workflow step) passes a
-    stable ``event_id``: recording it a second time records nothing and returns it."""
+    stable ``event_id``: recording it a second time records nothing and returns it.
+    ``chain`` names the workflows whose runs led to the event (``caused_by``'s when
+    not given): dispatch does not run a workflow already in it."""
     event_id = event_id or str(uuid.uuid4())
     data = storable.dumps(payload or {}, payload_bounds(), name="payload")
+    causes = json.dumps(list(_chain.get() if chain is None else chain))
     inserted = tx.execute(
-        "INSERT INTO usage_events (id, user_id, event_type, event_data, depth) "
-        "VALUES (%s, %s, %s, %s::jsonb, %s) ON CONFLICT (id) DO NOTHING",
-        (event_id, user_id, check_type(event_type), data, depth),
+        "INSERT INTO usage_events (id, user_id, event_type, event_data, depth, chain) "
+        "VALUES (%s, %s, %s, %s::jsonb, %s, %s::jsonb) ON CONFLICT (id) DO NOTHING",
+        (event_id, user_id, check_type(event_type), data, depth, causes),
     )
     if not inserted:
         return event_id

@@ -25,15 +25,12 @@ from shared.db import Row, Tx, get_database
 from shared.errors import AppError
 from shared.events import outbox
 from shared.events.bus import get_bus
-from shared.events.envelope import Envelope, from_row, problems
+from shared.events.envelope import ROW_COLUMNS, Envelope, from_row, problems
 from shared.storable import scrub
 
 log = logs.get(__name__)
 
 RELAY_BATCH = 100
-
-# the payload as text: the driver's own decoding of jsonb has no depth bound
-_COLUMNS = "id, user_id, event_type, event_data::text AS event_data, depth, occurred_at"
 
 
 @dataclass
@@ -64,7 +61,7 @@ def publish_events(event_ids: Sequence[str]) -> Published:
     if get_bus() is None or not event_ids:
         return Published()
     return _publish_claimed(
-        f"SELECT {_COLUMNS} FROM usage_events WHERE id = ANY(%s::uuid[]) "
+        f"SELECT {ROW_COLUMNS} FROM usage_events WHERE id = ANY(%s::uuid[]) "
         "AND published_at IS NULL AND publish_error IS NULL ORDER BY created_at "
         "FOR UPDATE SKIP LOCKED",
         (list(event_ids),),
@@ -76,7 +73,7 @@ def relay(limit: int = RELAY_BATCH) -> Published:
     if get_bus() is None:
         return Published()
     return _publish_claimed(
-        f"SELECT {_COLUMNS} FROM usage_events WHERE published_at IS NULL "
+        f"SELECT {ROW_COLUMNS} FROM usage_events WHERE published_at IS NULL "
         "AND publish_error IS NULL ORDER BY publish_attempts, created_at LIMIT %s "
         "FOR UPDATE SKIP LOCKED",
         (limit,),

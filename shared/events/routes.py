@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool
 from pydantic.json_schema import SkipJsonSchema
 
 from shared.events import log, outbox, triggers
@@ -30,6 +30,7 @@ TRIGGER = {
         "name": {"type": ["string", "null"]},
         "conditions": {"type": "object"},
         "is_active": {"type": "boolean"},
+        "allow_recursion": {"type": "boolean"},
         "triggered_count": {"type": "integer"},
         "last_triggered_at": _TIME,
         "created_at": _TIME,
@@ -56,6 +57,9 @@ class EventRow(BaseModel):
     event_type: str
     event_data: dict[str, Any]
     depth: int
+    chain: list[UUID] = Field(
+        default_factory=list, description="the workflows whose runs led to the event, oldest first"
+    )
     occurred_at: datetime
     published_at: datetime | None
     publish_attempts: int
@@ -77,6 +81,12 @@ class EventLog(RootModel[list[EventRow]]):
 SUCCESS = {"type": "object", "properties": {"success": {"type": "boolean"}}}
 
 
+_RECURSION = (
+    "run the workflow even on an event one of its own runs led to (until "
+    "EVENT_MAX_DEPTH); otherwise such a trigger is recorded as `cycle`"
+)
+
+
 class TriggerBody(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -86,6 +96,19 @@ class TriggerBody(BaseModel):
     workflow_id: str = Field(alias="workflowId", min_length=1, max_length=100)
     conditions: Any = None
     name: str | None = Field(None, max_length=200)
+    allow_recursion: StrictBool = Field(False, alias="allowRecursion", description=_RECURSION)
+
+
+class TriggerChanges(BaseModel):
+    """What a trigger's owner may change; its event type and workflow stay (naming
+    them is refused)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    name: str | None = Field(None, max_length=200)
+    conditions: dict[str, Any] | None = None
+    is_active: StrictBool | None = Field(None, alias="isActive")
+    allow_recursion: StrictBool | None = Field(None, alias="allowRecursion", description=_RECURSION)
 
 
 class EventFilter(BaseModel):
@@ -117,6 +140,7 @@ def _create(ctx: Ctx) -> tuple[dict[str, Any], int]:
         _uuid(body.workflow_id, "workflow"),
         body.conditions,
         body.name,
+        body.allow_recursion,
     )
     return {"success": True, "trigger": trigger}, 201
 
@@ -157,6 +181,22 @@ router.route(
 )
 def list_triggers(ctx: Ctx) -> list[dict[str, Any]]:
     return triggers.list_for(ctx.user_id)
+
+
+@router.route(
+    "PUT",
+    "/api/events/triggers/<trigger_id>",
+    summary="Change a trigger's name, conditions, whether it is active or allows recursion",
+    body=TriggerChanges,
+    response=_CREATED,
+    errors=(400, 404),  # 400: conditions with an unknown operator or a mistyped operand
+    tag=TAG,
+)
+def update_trigger(ctx: Ctx) -> dict[str, Any]:
+    changes: TriggerChanges = ctx.body
+    given = {name: getattr(changes, name) for name in changes.model_fields_set}
+    trigger = triggers.update(ctx.user_id, _uuid(ctx.params["trigger_id"], "trigger"), given)
+    return {"success": True, "trigger": trigger}
 
 
 @router.route(

@@ -4,16 +4,22 @@ these conditions happens, run this workflow", and firing them for one event.
 Conditions are the one operator language of ``shared.conditions``: checked when a
 trigger is saved (an unknown operator is a 400 then, never silently ignored later) and
 evaluated on the event's payload at dispatch. Only the event's own user's triggers
-are ever read (docs/contract/guarantees.md: the seed matched every user's)."""
+are ever read (docs/contract/guarantees.md: the seed matched every user's).
+
+A trigger whose workflow is already in the event's ``chain`` (a run of it led to the
+event) is not run: the dispatch records it as ``cycle`` with the chain, so a workflow
+that emits what triggers it runs once per outside event. A trigger saved with
+``allowRecursion`` runs anyway, until the depth limit stops the loop."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from shared import conditions, logs, storable
 from shared.config import get_settings
-from shared.db import Row, get_database
+from shared.db import Row, Tx, get_database
 from shared.db.quota import check_quota
 from shared.errors import AppError, NotFound, Retryable
 from shared.events.handlers import handler_for
@@ -22,8 +28,8 @@ from shared.events.outbox import check_type
 log = logs.get(__name__)
 
 COLUMNS = (
-    "id, user_id, event_type, workflow_id, name, conditions, is_active, triggered_count, "
-    "last_triggered_at, created_at"
+    "id, user_id, event_type, workflow_id, name, conditions, is_active, allow_recursion, "
+    "triggered_count, last_triggered_at, created_at"
 )
 
 
@@ -33,24 +39,63 @@ def create(
     workflow_id: str,
     when: dict[str, Any] | None,
     name: str | None,
+    allow_recursion: bool = False,
 ) -> Row:
     check_type(event_type)
-    conditions.validate(when)
-    bounds = storable.Bounds.of()
-    storable.check(when, bounds, name="conditions")
-    storable.check(name, bounds, name="name")
+    _check(when, name)
     with get_database().transaction() as tx:
         limit = get_settings().max_triggers_per_user
         check_quota(tx, "event_triggers", user_id, limit, "event triggers")
         row = tx.one(
-            "INSERT INTO event_triggers (user_id, event_type, workflow_id, name, conditions) "
-            "SELECT %s, %s, w.id, %s, %s::jsonb FROM workflows w WHERE w.id = %s AND w.user_id = %s "
-            f"RETURNING {COLUMNS}",
-            (user_id, event_type, name, json.dumps(when or {}), workflow_id, user_id),
+            "INSERT INTO event_triggers (user_id, event_type, workflow_id, name, conditions, "
+            "allow_recursion) SELECT %s, %s, w.id, %s, %s::jsonb, %s FROM workflows w "
+            f"WHERE w.id = %s AND w.user_id = %s RETURNING {COLUMNS}",
+            (
+                user_id,
+                event_type,
+                name,
+                json.dumps(when or {}),
+                allow_recursion,
+                workflow_id,
+                user_id,
+            ),
         )
     if row is None:
         raise NotFound("workflow not found")
     return row
+
+
+def update(user_id: str, trigger_id: str, changes: dict[str, Any]) -> Row:
+    """Apply the changes given (``name``, ``conditions``, ``is_active``,
+    ``allow_recursion``; conditions checked as on create). None given: the trigger as
+    it is."""
+    values: dict[str, Any] = {}
+    if "conditions" in changes:
+        _check(changes["conditions"], None)
+        values["conditions = %s::jsonb"] = json.dumps(changes["conditions"] or {})
+    if "name" in changes:
+        _check(None, changes["name"])
+        values["name = %s"] = changes["name"]
+    for flag in ("is_active", "allow_recursion"):
+        if changes.get(flag) is not None:
+            values[f"{flag} = %s"] = changes[flag]
+    assignments = "".join(f", {assignment}" for assignment in values)  # from code only
+    with get_database().transaction() as tx:
+        row = tx.one(
+            f"UPDATE event_triggers SET id = id{assignments} WHERE id = %s AND user_id = %s "
+            f"RETURNING {COLUMNS}",
+            (*values.values(), trigger_id, user_id),
+        )
+    if row is None:
+        raise NotFound("trigger not found")
+    return row
+
+
+def _check(when: Any, name: str | None) -> None:
+    conditions.validate(when)
+    bounds = storable.Bounds.of()
+    storable.check(when, bounds, name="conditions")
+    storable.check(name, bounds, name="name")
 
 
 def list_for(user_id: str) -> list[Row]:
@@ -69,23 +114,49 @@ def delete(user_id: str, trigger_id: str) -> None:
             raise NotFound("trigger not found")
 
 
+def fire_inline(tx: Tx, event: Row) -> tuple[list[dict[str, Any]], bool]:
+    """What the claim's transaction ``tx`` can settle itself: the triggers not run (a
+    cycle) and the runs of workflows whose steps are all pure, executed and recorded
+    in ``tx`` (``engine.run_inline``), with the trigger counts, so they commit with the
+    claim. Returns the event's ``triggered`` so far (the caller writes it into the
+    claim) and whether nothing is left for ``fire`` (no other trigger, no handler)."""
+    user_id, payload = event["user_id"], _payload(event)
+    done = list(event["triggered"] or [])
+    seen = {entry.get("triggerId") or entry.get("handler") for entry in done}
+    settled: list[dict[str, Any]] = []
+    left = handler_for(event["event_type"]) is not None and event["event_type"] not in seen
+    for trigger in _active(tx, event):
+        if str(trigger["id"]) in seen or not _matches(trigger, payload):
+            continue
+        entry = _cycle(event, trigger)
+        if entry is None:
+            run = _run_inline(tx, event, trigger, payload)
+            if run is None:  # it needs a run of its own: ``fire`` starts it
+                left = True
+                continue
+            entry = _entry(trigger) | {"runId": str(run["id"]), "status": run["status"]}
+        settled.append(entry)
+    _count(tx, user_id, [entry["triggerId"] for entry in settled if "runId" in entry])
+    return done + settled, not left
+
+
 def fire(event: Row) -> list[dict[str, Any]]:
     """Run every matching trigger of the event's user, and the system handler of its
     type, skipping what an earlier (crashed) delivery of the event already recorded.
     Returns the event's ``triggered`` list."""
     event_id, user_id = str(event["id"]), event["user_id"]
-    payload = event["event_data"] if isinstance(event["event_data"], dict) else {}
+    payload = _payload(event)
     done = list(event["triggered"] or [])
     seen = {entry.get("triggerId") or entry.get("handler") for entry in done}
     with get_database().transaction() as tx:
-        active = tx.all(
-            "SELECT id, workflow_id, conditions FROM event_triggers "
-            "WHERE user_id = %s AND event_type = %s AND is_active ORDER BY created_at, id",
-            (user_id, event["event_type"]),
-        )
+        active = _active(tx, event)
     matched = [t for t in active if str(t["id"]) not in seen and _matches(t, payload)]
-    for trigger, entry in zip(matched, _run(event, matched, payload), strict=True):
-        counted = str(trigger["id"]) if "runId" in entry else None
+    cycles = {str(t["id"]): c for t in matched if (c := _cycle(event, t)) is not None}
+    started = iter(_run(event, [t for t in matched if str(t["id"]) not in cycles], payload))
+    for trigger in matched:
+        trigger_id = str(trigger["id"])
+        entry = cycles.get(trigger_id) or next(started)
+        counted = trigger_id if "runId" in entry else None
         if _record(event_id, user_id, entry, count_trigger=counted):
             done.append(entry)
     handler = handler_for(event["event_type"])
@@ -94,6 +165,56 @@ def fire(event: Row) -> list[dict[str, Any]]:
         if _record(event_id, user_id, entry, count_trigger=None):
             done.append(entry)
     return done
+
+
+def _payload(event: Row) -> dict[str, Any]:
+    return event["event_data"] if isinstance(event["event_data"], dict) else {}
+
+
+def _active(tx: Tx, event: Row) -> list[Row]:
+    """The user's active triggers of the event's type, with their workflow's steps
+    (what ``fire_inline`` needs to tell whether a run can be executed in place)."""
+    return tx.all(
+        "SELECT t.id, t.workflow_id, t.conditions, t.allow_recursion, w.steps, w.is_active "
+        "FROM event_triggers t JOIN workflows w ON w.id = t.workflow_id "
+        "AND w.user_id = t.user_id WHERE t.user_id = %s AND t.event_type = %s "
+        "AND t.is_active ORDER BY t.created_at, t.id",
+        (event["user_id"], event["event_type"]),
+    )
+
+
+def _entry(trigger: Row) -> dict[str, Any]:
+    return {"triggerId": str(trigger["id"]), "workflowId": str(trigger["workflow_id"])}
+
+
+@dataclass(frozen=True)
+class _Start:
+    """The trigger's run on the event, its idempotency key the same on every delivery,
+    so a run is started once."""
+
+    trigger_data: dict[str, Any]
+    idempotency_key: str
+    depth: int
+
+
+def _start(event: Row, trigger: Row, payload: dict[str, Any]) -> _Start:
+    event_id, trigger_id = str(event["id"]), str(trigger["id"])
+    trigger_data = {
+        "eventId": event_id,
+        "eventType": event["event_type"],
+        "payload": payload,
+        "triggerId": trigger_id,
+    }
+    return _Start(trigger_data, f"event:{event_id}:{trigger_id}", event["depth"])
+
+
+def _count(tx: Tx, user_id: str, trigger_ids: list[str]) -> None:
+    if trigger_ids:
+        tx.execute(
+            "UPDATE event_triggers SET triggered_count = triggered_count + 1, "
+            "last_triggered_at = now() WHERE id = ANY(%s::uuid[]) AND user_id = %s",
+            (trigger_ids, user_id),
+        )
 
 
 def _matches(trigger: Row, payload: dict[str, Any]) -> bool:
@@ -107,43 +228,72 @@ def _matches(trigger: Row, payload: dict[str, Any]) -> bool:
         return False
 
 
+def _cycle(event: Row, trigger: Row) -> dict[str, Any] | None:
+    """The record of a trigger not run because its workflow led to the event."""
+    chain = [str(workflow_id) for workflow_id in event.get("chain") or []]
+    workflow_id = str(trigger["workflow_id"])
+    if workflow_id not in chain or trigger["allow_recursion"]:
+        return None
+    log.info(
+        "trigger not run: its workflow led to the event",
+        extra={"eventId": str(event["id"]), "triggerId": str(trigger["id"])},
+    )
+    return {
+        "triggerId": str(trigger["id"]),
+        "workflowId": workflow_id,
+        "status": "cycle",
+        "chain": chain,
+    }
+
+
+def _run_inline(tx: Tx, event: Row, trigger: Row, payload: dict[str, Any]) -> Row | None:
+    from shared.workflows.engine import run_inline
+
+    start = _start(event, trigger, payload)
+    return run_inline(
+        tx,
+        {
+            "id": trigger["workflow_id"],
+            "steps": trigger["steps"],
+            "is_active": trigger["is_active"],
+        },
+        event["user_id"],
+        start.trigger_data,
+        "event",
+        idempotency_key=start.idempotency_key,
+        depth=start.depth,
+    )
+
+
 def _run(event: Row, matched: list[Row], payload: dict[str, Any]) -> list[dict[str, Any]]:
     """Start the matched triggers' runs together (claimed in one pass, each handed to
     its own execution); the ``triggered`` entry of each."""
     from shared.workflows.engine import start_many
     from shared.workflows.runs import Request
 
-    event_id = str(event["id"])
-    requests = [
-        Request(
-            str(trigger["workflow_id"]),
-            event["user_id"],
-            "event",
-            {
-                "eventId": event_id,
-                "eventType": event["event_type"],
-                "payload": payload,
-                "triggerId": str(trigger["id"]),
-            },
-            {},
-            idempotency_key=f"event:{event_id}:{trigger['id']}",
-            depth=event["depth"],
+    requests = []
+    for trigger in matched:
+        start = _start(event, trigger, payload)
+        requests.append(
+            Request(
+                str(trigger["workflow_id"]),
+                event["user_id"],
+                "event",
+                start.trigger_data,
+                {},
+                idempotency_key=start.idempotency_key,
+                depth=start.depth,
+            )
         )
-        for trigger in matched
-    ]
     entries = []
     for trigger, outcome in zip(matched, start_many(requests) if requests else [], strict=True):
-        entry: dict[str, Any] = {
-            "triggerId": str(trigger["id"]),
-            "workflowId": str(trigger["workflow_id"]),
-        }
         if isinstance(outcome, Retryable):
             raise outcome
         if isinstance(outcome, AppError):  # the workflow is gone or refused the run
-            entries.append({**entry, "status": "error", "error": outcome.message})
+            entries.append({**_entry(trigger), "status": "error", "error": outcome.message})
         else:
             run = outcome.run
-            entries.append({**entry, "runId": str(run["id"]), "status": run["status"]})
+            entries.append({**_entry(trigger), "runId": str(run["id"]), "status": run["status"]})
     return entries
 
 
@@ -181,10 +331,5 @@ def _record(
             "WHERE id = %s AND user_id = %s",
             (json.dumps([entry]), event_id, user_id),
         )
-        if count_trigger is not None:
-            tx.execute(
-                "UPDATE event_triggers SET triggered_count = triggered_count + 1, "
-                "last_triggered_at = now() WHERE id = %s AND user_id = %s",
-                (count_trigger, user_id),
-            )
+        _count(tx, user_id, [count_trigger] if count_trigger else [])
     return True

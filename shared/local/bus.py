@@ -8,8 +8,8 @@ spellings in the message), so the same dispatch code runs locally. A run handed 
 ``LOCAL_RUN_WORKERS`` threads, so runs execute side by side as on their own function
 instances. Like Pub/Sub, it redelivers on a non-2xx answer, a few times with growing
 pauses. Unlike Pub/Sub its queue lives in memory: an event accepted just before the
-process stops is not delivered (it stays in the event log as published but pending
-dispatch), and a run stays queued until the per-minute job starts it."""
+process stops is not delivered by it (it stays published but pending, and the
+per-minute job dispatches it), and a run stays queued until the per-minute job starts it."""
 
 from __future__ import annotations
 

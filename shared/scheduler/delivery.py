@@ -80,12 +80,14 @@ def parse(body: Any, headers: Mapping[str, str]) -> Command:
 def _housekeeping() -> dict[str, int]:
     """The per-minute job's other duties, each best effort: the fires are done, and
     the next minute does what this one could not. It relays events whose publish
-    failed after their commit, drops ended rate-limit windows, resumes workflow runs
-    whose executor died (their lease expired), starts queued runs whose hand-off was
-    lost, wakes sleeping runs whose wake time has come, closes the fire history of runs
-    that ended or starts the runs of fires claimed by a process that died, and once a
-    day purges what retention no longer keeps."""
+    failed after their commit, dispatches events no delivery dispatched (published
+    past the grace period, or their dispatch lease expired), drops ended rate-limit
+    windows, resumes workflow runs whose executor died (their lease expired), starts
+    queued runs whose hand-off was lost, wakes sleeping runs whose wake time has come,
+    closes the fire history of runs that ended or starts the runs of fires claimed by a
+    process that died, and once a day purges what retention no longer keeps."""
     from shared.events.publish import relay_pending
+    from shared.events.redispatch import redispatch_stranded
     from shared.lifecycle.retention import purge_daily
     from shared.scheduler.settle import settle_fires
     from shared.web.ratelimit import prune
@@ -93,6 +95,7 @@ def _housekeeping() -> dict[str, int]:
 
     duties: dict[str, Callable[[], int]] = {
         "relayed": relay_pending,
+        "eventsRedispatched": redispatch_stranded,
         "rateLimitWindowsPruned": prune,
         "runsResumed": resume_expired,
         "runsStarted": start_queued,

@@ -51,11 +51,10 @@ def attempt(
     is its ``waiting`` record from before the run slept."""
     tried: list[dict[str, Any]] = list(earlier.get("attempts") or []) if earlier else []
     carried = earlier.get("input") if earlier else None
-    try:
-        kind, step = _parse(raw)
-    except ValueError as exc:  # stored before a rule changed; refuse, do not guess
-        record = _started(raw, step_id) | {"status": "failed", "durationMs": 0.0}
-        return record | {"error": f"step is no longer valid: {_reason(exc)}"}
+    parsed = _parsed(raw, step_id)
+    if isinstance(parsed, dict):
+        return parsed
+    kind, step = parsed
     try:
         with _lease_kept(ctx):
             while True:
@@ -84,6 +83,28 @@ def attempt(
         # started the run (or the per-minute job) resumes it at this step at once
         runs.release(ctx.run_id, ctx.owner)
         raise
+
+
+def attempt_pure(
+    raw: dict[str, Any], step_id: str, scope: dict[str, Any], ctx: RunContext
+) -> dict[str, Any]:
+    """A pure step's record: attempted once, without a lease (nothing it does needs
+    one, and nothing it can fail on is fixed by a retry)."""
+    parsed = _parsed(raw, step_id)
+    if isinstance(parsed, dict):
+        return parsed
+    kind, step = parsed
+    return _one(kind, step, scope, ctx, None).record
+
+
+def _parsed(raw: dict[str, Any], step_id: str) -> tuple[StepType[Any], StepModel] | dict[str, Any]:
+    """The step's type and model, or its failed record: a step stored before a rule
+    changed is refused, not guessed at."""
+    try:
+        return _parse(raw)
+    except ValueError as exc:
+        record = _started(raw, step_id) | {"status": "failed", "durationMs": 0.0}
+        return record | {"error": f"step is no longer valid: {_reason(exc)}"}
 
 
 def _waiting(done: _Attempt, until: datetime) -> dict[str, Any]:

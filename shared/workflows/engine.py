@@ -41,7 +41,7 @@ from typing import Any, Literal, TypeVar
 
 from shared import clock
 from shared.config import get_settings
-from shared.db import Row
+from shared.db import Row, Tx
 from shared.errors import AppError, Invalid, Retryable
 from shared.events.handlers import dispatch_listener
 from shared.logs import get
@@ -310,7 +310,11 @@ def wake_due(limit: int = 50) -> int:
     return woken + _each(waits.timed_out(now, limit), lambda run_id: _end_wait(run_id, now))
 
 
-@dispatch_listener
+def _awaited(tx: Tx, event: dict[str, Any]) -> bool:
+    return waits.awaited(tx, event, clock.now())
+
+
+@dispatch_listener(expects=_awaited)
 def event_dispatched(event: dict[str, Any]) -> int:
     """What dispatch calls for every dispatched event (its envelope): resume the runs
     of its user that wait for it, each with the event as its waiting step's output.
@@ -377,8 +381,46 @@ def _run(
     scope: dict[str, Any],
     ctx: step_types.RunContext,
 ) -> Row:
-    results: list[dict[str, Any]] = []
+    def checkpoint(results: list[dict[str, Any]]) -> bool:
+        return runs.save_steps(ctx.run_id, ctx.owner, results)
+
+    done = _steps(stored, committed, scope, ctx, attempts.attempt, checkpoint)
+    if done.lost:
+        return _lost(ctx, stored, done.results)
+    if done.paused:
+        return _pause(ctx, stored, done.results)
+    finished = runs.finish(ctx.run_id, ctx.owner, done.status, done.results, done.error)
+    if finished is None:
+        return _lost(ctx, stored, done.results)
+    log.info("workflow run %s %s", ctx.run_id, done.status, extra={"workflowId": ctx.workflow_id})
+    return finished
+
+
+@dataclass
+class _Steps:
+    """Where a pass over a run's steps stopped: at its end, at a step that waits for
+    its time or an event (``paused``), or at a checkpoint that found the lease gone
+    (``lost``)."""
+
+    results: list[dict[str, Any]]
     error: str | None = None
+    paused: bool = False
+    lost: bool = False
+
+    @property
+    def status(self) -> str:
+        return "failed" if self.error else "succeeded"
+
+
+def _steps(
+    stored: list[dict[str, Any]],
+    committed: list[dict[str, Any]],
+    scope: dict[str, Any],
+    ctx: step_types.RunContext,
+    attempt: Callable[..., dict[str, Any]],
+    checkpoint: Callable[[list[dict[str, Any]]], bool],
+) -> _Steps:
+    done = _Steps([])
     skip_reason: str | None = None
     for index, raw in enumerate(stored):
         step_id = str(raw.get("id") or f"#{index + 1}")
@@ -394,24 +436,81 @@ def _run(
             result = {"id": step_id, "type": raw.get("type"), "status": "skipped"}
             result["reason"] = skip_reason
         else:
-            result = attempts.attempt(raw, step_id, scope, ctx, earlier)
-        results.append(result)
+            result = attempt(raw, step_id, scope, ctx, earlier)
+        done.results.append(result)
         if result["status"] == "waiting":
-            return _pause(ctx, stored, results)
-        if result["status"] == "failed" and error is None:
-            error = f"step '{step_id}' failed: {result['error']}"
+            done.paused = True
+            return done
+        if result["status"] == "failed" and done.error is None:
+            done.error = f"step '{step_id}' failed: {result['error']}"
             skip_reason = f"step '{step_id}' failed"
         elif result.get("matched") is False:
             skip_reason = f"condition '{step_id}' did not hold"
         last = index == len(stored) - 1
-        if not last and executed and not runs.save_steps(ctx.run_id, ctx.owner, results):
-            return _lost(ctx, stored, results)
-    status = "failed" if error else "succeeded"
-    finished = runs.finish(ctx.run_id, ctx.owner, status, results, error)
-    if finished is None:
-        return _lost(ctx, stored, results)
-    log.info("workflow run %s %s", ctx.run_id, status, extra={"workflowId": ctx.workflow_id})
-    return finished
+        if not last and executed and not checkpoint(done.results):
+            done.lost = True
+            return done
+    return done
+
+
+def run_inline(
+    tx: Tx,
+    workflow: Row,
+    user_id: str,
+    trigger_data: dict[str, Any],
+    trigger_type: str,
+    *,
+    idempotency_key: str,
+    depth: int = 0,
+) -> Row | None:
+    """Execute a run of ``workflow`` (the user's: its ``id``, ``steps``, ``is_active``,
+    read in ``tx``) whose steps are all pure (``StepType.pure``) inside ``tx`` and
+    record it ended there: its record and its outcome commit together, or neither
+    does, and a redelivery does it again. None when the workflow is inactive, has a
+    step that is not pure, or the key was used before: then ``start`` is the way (it
+    records the run before its first step, under a lease)."""
+    if not workflow["is_active"]:
+        return None
+    stored: list[dict[str, Any]] = workflow["steps"] or []
+    if not all(_is_pure(raw) for raw in stored):
+        return None
+    run_id = str(uuid.uuid4())
+    ctx = step_types.RunContext(run_id, str(workflow["id"]), user_id, depth)
+    scope: dict[str, Any] = {"trigger": trigger_data, "input": {}, "steps": {}}
+
+    def pure(raw: dict[str, Any], step_id: str, scope: dict[str, Any], *_: Any) -> dict[str, Any]:
+        return attempts.attempt_pure(raw, step_id, scope, ctx)
+
+    done = _steps(stored, [], scope, ctx, pure, lambda _: True)
+    run = runs.record_ended(
+        tx,
+        run_id,
+        str(workflow["id"]),
+        user_id,
+        trigger_type,
+        trigger_data,
+        idempotency_key,
+        definition=stored,
+        depth=depth,
+        status=done.status,
+        step_results=done.results,
+        error=done.error,
+    )
+    if run is not None:
+        tx.after_commit.append(lambda: _ended_inline(run))
+    return run
+
+
+def _ended_inline(run: Row) -> None:
+    log.info(
+        "workflow run %s %s", run["id"], run["status"], extra={"workflowId": run["workflow_id"]}
+    )
+    ended.announce(run)
+
+
+def _is_pure(raw: dict[str, Any]) -> bool:
+    kind = step_types.of(raw.get("type"))
+    return kind is not None and kind.pure
 
 
 def _pause(

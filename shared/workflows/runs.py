@@ -211,6 +211,45 @@ def queued_due(now: datetime, limit: int) -> list[Row]:
         )
 
 
+def record_ended(
+    tx: Tx,
+    run_id: str,
+    workflow_id: str,
+    user_id: str,
+    trigger_type: str,
+    trigger_data: dict[str, Any],
+    idempotency_key: str | None,
+    *,
+    definition: list[dict[str, Any]],
+    depth: int,
+    status: str,
+    step_results: list[dict[str, Any]],
+    error: str | None,
+) -> Row | None:
+    """Insert a run that has already ended: one executed inside ``tx`` (its steps are
+    pure), committed with it or not at all. None when its idempotency key is taken."""
+    return tx.one(
+        "INSERT INTO workflow_runs (id, workflow_id, user_id, trigger_type, trigger_data, "
+        "input, status, step_results, error, idempotency_key, definition, depth, finished_at) "
+        "VALUES (%s, %s, %s, %s, %s::jsonb, '{}'::jsonb, %s, %s::jsonb, %s, %s, %s::jsonb, %s, "
+        "now()) ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL "
+        f"DO NOTHING RETURNING {COLUMNS}",
+        (
+            run_id,
+            workflow_id,
+            user_id,
+            trigger_type,
+            json.dumps(trigger_data, default=str),
+            status,
+            json.dumps(step_results, default=str),
+            error,
+            idempotency_key,
+            json.dumps(definition, default=str),
+            depth,
+        ),
+    )
+
+
 def take_over(run_id: str, owner: str) -> Row | None:
     """Lease a running run whose lease expired to ``owner``; the row, or None when the
     run finished or another executor still holds it."""

@@ -18,11 +18,18 @@ def make_workflow(user: UserClient, steps: list[dict[str, Any]] | None = None) -
 
 
 def make_trigger(
-    user: UserClient, event_type: str, workflow_id: str, conditions: Any = None
+    user: UserClient,
+    event_type: str,
+    workflow_id: str,
+    conditions: Any = None,
+    *,
+    allow_recursion: bool | None = None,
 ) -> str:
     body: dict[str, Any] = {"eventType": event_type, "workflowId": workflow_id}
     if conditions is not None:
         body["conditions"] = conditions
+    if allow_recursion is not None:
+        body["allowRecursion"] = allow_recursion
     res = user.post("/api/events/triggers", json=body)
     assert res.status_code == 201, res.get_json()
     return str(res.get_json()["trigger"]["id"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import socket
-import threading
 import uuid
 from typing import Any
 
@@ -29,6 +29,7 @@ from tests.events.helpers import (
     triggered_count,
 )
 from tests.support.fake_pubsub import FakePubSub, Published
+from tests.support.together import at_once
 
 
 def emit(
@@ -91,34 +92,29 @@ def test_a_redelivered_event_runs_nothing_again(
     assert triggered_count(db, trigger) == 1
 
 
-def test_concurrent_deliveries_of_one_event_run_each_trigger_once(
-    db: Database, alice: UserClient, dispatch_client: Any, published: FakePubSub
+def test_fifty_concurrent_deliveries_of_one_event_are_all_acknowledged_and_run_once(
+    db: Database,
+    alice: UserClient,
+    dispatch_client: Any,
+    published: FakePubSub,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     workflows = [make_workflow(alice) for _ in range(2)]
     trigger_ids = [make_trigger(alice, "post.concurrent", w) for w in workflows]
     event_id, message = emit(db, published, "alice", "post.concurrent")
-    barrier = threading.Barrier(4)
-    statuses: list[int] = []
 
-    def redeliver_until_acknowledged() -> None:
-        client = dispatch_client.application.test_client()
-        barrier.wait()
-        for _ in range(50):
-            status = deliver(client, message).status_code
-            statuses.append(status)
-            if status == 200:
-                return
+    def deliver_once() -> int:
+        return int(deliver(dispatch_client.application.test_client(), message).status_code)
 
-    threads = [threading.Thread(target=redeliver_until_acknowledged) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with caplog.at_level(logging.INFO):
+        statuses = at_once(50, deliver_once)
 
-    assert statuses.count(200) == 4
+    assert len(statuses) == 50 and all(200 <= s < 300 for s in statuses)
     assert [len(runs_of(db, w)) for w in workflows] == [1, 1]
     assert [triggered_count(db, t) for t in trigger_ids] == [1, 1]
     assert len(event_row(db, event_id)["triggered"]) == 2
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert not any(r.exc_info for r in caplog.records)
 
 
 def test_an_event_of_one_user_never_runs_another_users_workflow(
@@ -213,6 +209,8 @@ GOOD = {
             "eventType",
         ),
         ({"message": {"data": _b64({**GOOD, "depth": "deep"}), "messageId": "9"}}, "depth"),
+        ({"message": {"data": _b64({**GOOD, "chain": ["nope"]}), "messageId": "9"}}, "chain"),
+        ({"message": {"data": _b64({**GOOD, "chain": "w"}), "messageId": "9"}}, "chain"),
         ({"message": {"data": _b64({**GOOD, "payload": [1]}), "messageId": "9"}}, "payload"),
         (
             {"message": {"data": _b64({**GOOD, "payload": {"t": "a\u0000b"}}), "messageId": "9"}},
@@ -278,6 +276,19 @@ def test_an_event_published_by_someone_else_is_recorded_and_dispatched(
     assert len(runs_of(db, workflow)) == 1
 
 
+def test_an_event_published_by_someone_else_keeps_its_chain(
+    db: Database, alice: UserClient, dispatch_client: Any
+) -> None:
+    workflow = make_workflow(alice)
+    make_trigger(alice, "post.chained", workflow)
+    event_id = str(uuid.uuid4())
+    envelope = {**GOOD, "eventId": event_id, "eventType": "post.chained", "chain": [workflow]}
+    assert deliver(dispatch_client, message_for(envelope)).status_code == 200
+    row = event_row(db, event_id)
+    assert row["chain"] == [workflow] and row["triggered"][0]["status"] == "cycle"
+    assert runs_of(db, workflow) == []
+
+
 def test_a_delivery_reusing_an_event_id_for_another_user_is_rejected(
     db: Database,
     alice: UserClient,
@@ -295,29 +306,31 @@ def test_a_delivery_reusing_an_event_id_for_another_user_is_rejected(
     assert "another event" in rejected(db)[before]["reason"]
 
 
-def test_a_delivery_while_another_holds_the_event_is_retried_later_and_then_taken_over(
-    db: Database, alice: UserClient, dispatch_client: Any, published: FakePubSub
+def test_a_delivery_while_another_holds_the_event_is_acknowledged_and_runs_nothing(
+    db: Database,
+    alice: UserClient,
+    dispatch_client: Any,
+    published: FakePubSub,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     workflow = make_workflow(alice)
     make_trigger(alice, "post.leased", workflow)
     event_id, message = emit(db, published, "alice", "post.leased")
-    with db.transaction() as tx:  # as a delivery that crashed mid-way leaves it
+    with db.transaction() as tx:  # as a delivery still dispatching it holds it
         tx.execute(
             "UPDATE usage_events SET dispatch_status = 'dispatching', "
             "dispatch_lease_until = now() + interval '1 hour' WHERE id = %s",
             (event_id,),
         )
-    assert deliver(dispatch_client, message).status_code >= 500
+    with caplog.at_level(logging.INFO):
+        assert deliver(dispatch_client, message).status_code == 200
     assert runs_of(db, workflow) == []
-    with db.transaction() as tx:  # the crashed holder's lease runs out
-        tx.execute(
-            "UPDATE usage_events SET dispatch_lease_until = now() - interval '1 second' "
-            "WHERE id = %s",
-            (event_id,),
-        )
-    assert deliver(dispatch_client, message).status_code == 200
-    assert len(runs_of(db, workflow)) == 1
-    assert event_row(db, event_id)["dispatch_status"] == "dispatched"
+    assert event_row(db, event_id)["dispatch_status"] == "dispatching"
+    dispatch_records = [r for r in caplog.records if r.name == "shared.events.dispatch"]
+    assert [(r.levelname, r.getMessage()) for r in dispatch_records] == [
+        ("INFO", "event not dispatched: in_progress")
+    ]
+    assert not any(r.levelno >= logging.WARNING for r in caplog.records)
 
 
 def test_a_run_started_before_a_crash_is_not_started_or_counted_again(

@@ -107,6 +107,75 @@ def test_a_trigger_without_valid_fields_is_refused_naming_the_field(
     assert field in res.get_json()["error"]
 
 
+def test_a_trigger_allows_recursion_when_created_or_changed_so(alice: UserClient) -> None:
+    workflow = make_workflow(alice)
+    res = alice.post(
+        "/api/events/triggers",
+        json={"eventType": "goal.created", "workflowId": workflow, "allowRecursion": True},
+    )
+    assert res.status_code == 201 and res.get_json()["trigger"]["allow_recursion"] is True
+    trigger = make_trigger(alice, "goal.created", workflow)
+    [listed] = [t for t in alice.get("/api/events/triggers").get_json() if t["id"] == trigger]
+    assert listed["allow_recursion"] is False
+
+    res = alice.put(f"/api/events/triggers/{trigger}", json={"allowRecursion": True})
+    assert res.status_code == 200
+    changed = res.get_json()["trigger"]
+    assert changed["allow_recursion"] is True and changed["is_active"] is True
+    [listed] = [t for t in alice.get("/api/events/triggers").get_json() if t["id"] == trigger]
+    assert listed["allow_recursion"] is True
+
+
+def test_a_trigger_is_changed_by_its_owner_only(alice: UserClient, bob: UserClient) -> None:
+    trigger = make_trigger(alice, "goal.created", make_workflow(alice))
+    assert bob.put(f"/api/events/triggers/{trigger}", json={"isActive": False}).status_code == 404
+    res = alice.put(
+        f"/api/events/triggers/{trigger}",
+        json={"isActive": False, "name": "quiet", "conditions": {"n": {"$gt": 1}}},
+    )
+    assert res.status_code == 200
+    changed = res.get_json()["trigger"]
+    assert (changed["is_active"], changed["name"], changed["conditions"]) == (
+        False,
+        "quiet",
+        {"n": {"$gt": 1}},
+    )
+    assert alice.put(f"/api/events/triggers/{trigger}", json={}).get_json()["trigger"] == changed
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"allowRecursion": "yes"}, "allowRecursion"),
+        ({"allowRecursion": 1}, "allowRecursion"),
+        ({"isActive": "no"}, "isActive"),
+        ({"conditions": {"n": {"$near": 1}}}, "$near"),
+        ({"eventType": "goal.updated"}, "eventType"),
+    ],
+)
+def test_a_bad_trigger_change_is_refused_naming_it_and_changes_nothing(
+    alice: UserClient, body: dict[str, Any], field: str
+) -> None:
+    trigger = make_trigger(alice, "goal.created", make_workflow(alice))
+    before = [t for t in alice.get("/api/events/triggers").get_json() if t["id"] == trigger]
+    res = alice.put(f"/api/events/triggers/{trigger}", json=body)
+    assert res.status_code in (400, 422) and field in res.get_json()["error"]
+    after = [t for t in alice.get("/api/events/triggers").get_json() if t["id"] == trigger]
+    assert after == before
+
+
+def test_a_trigger_refuses_a_non_boolean_allow_recursion(alice: UserClient) -> None:
+    res = alice.post(
+        "/api/events/triggers",
+        json={
+            "eventType": "goal.created",
+            "workflowId": make_workflow(alice),
+            "allowRecursion": "1",
+        },
+    )
+    assert res.status_code in (400, 422) and "allowRecursion" in res.get_json()["error"]
+
+
 def test_a_trigger_is_deleted_by_its_owner_only(
     db: Database, alice: UserClient, bob: UserClient
 ) -> None:

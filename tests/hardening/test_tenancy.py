@@ -39,6 +39,9 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/api/workflow/run/<runId>/cancel"): Probe(),
     ("POST", "/api/workflow/run/<runId>/retry"): Probe(),
     ("GET", "/api/workflow/<id>/runs"): Probe(),
+    ("PUT", "/api/events/triggers/<trigger_id>"): Probe(
+        {"allowRecursion": True, "isActive": False}
+    ),
     ("DELETE", "/api/events/triggers/<trigger_id>"): Probe(),
     ("PUT", "/api/reasoning/goal/<goalId>"): Probe({"status": "abandoned"}),
     ("POST", "/api/reasoning/goal/<goalId>/decompose"): Probe(),

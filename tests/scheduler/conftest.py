@@ -4,14 +4,17 @@ Cloud Scheduler with the settings that point the real client at it."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
+from werkzeug.serving import make_server
 
 from shared.config import Settings
 from shared.db import Database
+from shared.local.server import build_wsgi
 from shared.scheduler.cron import rfc3339
 from shared.workflows import store
 from tests.conftest import function_client
@@ -77,3 +80,14 @@ def count(db: Database, sql: str, params: tuple[Any, ...] = ()) -> int:
 def rows(db: Database, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
     with db.transaction() as tx:
         return tx.all(sql, params)
+
+
+@pytest.fixture(scope="module")
+def server_url(settings: Settings) -> Iterator[str]:
+    """`segp serve`'s functions on a local port, for the local clock to post to."""
+    server = make_server("127.0.0.1", 0, build_wsgi(), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()

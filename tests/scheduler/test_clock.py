@@ -3,29 +3,15 @@ schedule-fire function the local server mounts."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from shared.db import Database
 from shared.local.clock import LocalClock
-from shared.local.server import build_wsgi
 from tests.scheduler.conftest import make_workflow
 from tests.scheduler.ticks import history, pause_all, run_count, utc
-
-
-@pytest.fixture(scope="module")
-def server_url(settings: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, build_wsgi(), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ from tests.events.conftest import (  # noqa: F401 (fixtures)
     fake_pubsub,
     published,
 )
+from tests.events.helpers import make_trigger, make_workflow, runs_of, triggered_count
 from tests.support.fake_pubsub import FakePubSub, Published
 from tests.workflows.conftest import Endpoint
 
@@ -321,6 +322,43 @@ def test_two_matching_events_dispatched_at_once_resume_the_run_once(
     with db.transaction() as tx:
         executions = tx.scalar("SELECT executions FROM workflow_runs WHERE id = %s", (run["id"],))
     assert executions == 2  # started, then resumed once
+
+
+def test_a_dispatch_cut_off_before_its_waiting_run_heard_it_is_finished_by_a_redelivery(
+    db: Database,
+    alice: UserClient,
+    bus: Bus,
+    fixed_clock: clock.FixedClock,
+) -> None:
+    """The event settles in the claim's transaction (a condition-only trigger runs in
+    place); the run waiting for it is resumed after that commit, and the connection
+    doing so dies. The event is not left dispatched without its wait ended: the
+    redelivery resumes the run, and runs the trigger no second time."""
+    gate = make_workflow(alice)
+    trigger = make_trigger(alice, "video.completed", gate)
+    run = start(alice, [wait_step("video.completed", {"videoId": "k1"}), reads_the_event()])
+    message = bus.publish(alice, "video.completed", {"videoId": "k1"})
+    statuses: list[int] = []
+    delivery = threading.Thread(
+        target=lambda: statuses.append(bus.dispatch(message, bus.client.application.test_client()))
+    )
+    with db.transaction() as holder:  # the wake-up waits for the run's row ...
+        holder.one("SELECT 1 FROM workflow_runs WHERE id = %s FOR UPDATE", (run["id"],))
+        delivery.start()
+        until_blocked(db, 1)
+        holder.all(  # ... and its connection dies there
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+    delivery.join()
+
+    while statuses[-1] >= 300:  # Pub/Sub delivers again until acknowledged
+        assert len(statuses) < 5, statuses
+        statuses.append(bus.dispatch(message))
+    done = shown(alice, run["id"])
+    assert done["status"] == "succeeded", statuses
+    assert done["step_results"][0]["output"]["eventId"] == json.loads(message.data)["eventId"]
+    assert len(runs_of(db, gate)) == 1 and triggered_count(db, trigger) == 1
 
 
 def until_blocked(db: Database, sessions: int) -> None:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from shared.agents.registry import agents, get_agent
+from shared.events import causation
 from shared.workflows.agent_step import run_agent_step
 from shared.workflows.errors import StepFailed
 from shared.workflows.step_types.base import Refuse, RunContext, StepModel, StepType
@@ -44,15 +45,16 @@ class AgentType(StepType[AgentStep]):
     ) -> Any:
         payload = render(step.config, scope)
         record["input"] = {"agentId": step.agent_id, "action": step.action, "payload": payload}
-        result = run_agent_step(
-            ctx.user_id,
-            step.agent_id,
-            step.action,
-            payload,
-            depth=ctx.depth,
-            will_retry=ctx.retries_left > 0,
-            effect_key=ctx.effect_key(step.id),
-        )
+        with causation.on_behalf_of_run(ctx.run_id, ctx.user_id):  # the events it causes
+            result = run_agent_step(
+                ctx.user_id,
+                step.agent_id,
+                step.action,
+                payload,
+                depth=ctx.depth,
+                will_retry=ctx.retries_left > 0,
+                effect_key=ctx.effect_key(step.id),
+            )
         if not result.success:
             raise StepFailed(
                 result.error or f"{step.agent_id} failed",

@@ -64,10 +64,13 @@ S = TypeVar("S", bound=StepModel)
 
 
 class StepType(ABC, Generic[S]):
-    """One kind of step. Subclasses set ``name`` and ``model`` and write ``execute``."""
+    """One kind of step. Subclasses set ``name`` and ``model`` and write ``execute``.
+    A ``pure`` type reads only its scope and acts on nothing outside the run, so a run
+    of pure steps may be executed inside the transaction that records it."""
 
     name: ClassVar[str]
     model: ClassVar[type[StepModel]]
+    pure: ClassVar[bool] = False
 
     def parse(self, raw: dict[str, Any]) -> S:
         step: S = self.model.model_validate(raw)  # type: ignore[assignment]

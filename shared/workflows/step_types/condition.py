@@ -32,6 +32,7 @@ class ConditionStep(StepModel):
 class ConditionType(StepType[ConditionStep]):
     name = "condition"
     model = ConditionStep
+    pure = True
 
     def check(self, step: ConditionStep, refuse: Refuse) -> None:
         checked(refuse, conditions.validate, step.config.conditions)

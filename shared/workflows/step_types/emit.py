@@ -1,6 +1,7 @@
 """The ``emit`` step: one event recorded in the outbox in its own transaction
-(published after commit), one event deeper than the run. Its id is derived from
-(run, step), so a re-executed emit records nothing new."""
+(published after commit), one event deeper than the run, its chain the run's (so a
+trigger of this workflow does not run on it). Its id is derived from (run, step), so a
+re-executed emit records nothing new."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pydantic import Field
 
 from shared.db import get_database
 from shared.errors import Invalid
-from shared.events import outbox
+from shared.events import causation, outbox
 from shared.events.handlers import check_publishable
 from shared.storable import Unstorable
 from shared.workflows.errors import StepFailed
@@ -69,6 +70,7 @@ class EmitType(StepType[EmitStep]):
                     payload,
                     depth=ctx.depth + 1,
                     event_id=str(uuid.uuid5(_EMITTED, ctx.effect_key(step.id))),
+                    chain=causation.of_run(tx, ctx.run_id, ctx.user_id),
                 )
         except Unstorable as exc:  # an event no one could deliver: the step fails, saying why
             raise StepFailed(exc.message) from None
