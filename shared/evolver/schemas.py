@@ -127,9 +127,15 @@ class SettingsIn(BaseModel):
     max_iterations: int | None = Field(None, strict=True, ge=1, le=5, alias="maxIterations")
     # stored as ``real`` (six significant digits), which cannot hold 1e-50: rounded to
     # what it keeps, so a tiny value is 0 instead of an underflow in the database
-    threshold: Annotated[float, AfterValidator(lambda v: round(v, 6))] | None = Field(
-        None, strict=True, ge=0, le=1, allow_inf_nan=False
-    )
+    # the bounds sit on the number, not on the optional, so the document states them
+    threshold: (
+        Annotated[
+            float,
+            Field(strict=True, ge=0, le=1, allow_inf_nan=False),
+            AfterValidator(lambda v: round(v, 6)),
+        ]
+        | None
+    ) = None
     token_budget: int | None = Field(
         None,
         strict=True,

@@ -39,3 +39,26 @@ def test_every_documented_operation_is_routed(api: Any) -> None:
             concrete = re.sub(r"\{[^}]+\}", "00000000-0000-0000-0000-000000000000", path)
             res = api.open(concrete, method=method.upper())
             assert not (res.status_code == 404 and "no route" in res.get_json().get("error", ""))
+
+
+def _keys(node: Any, path: str = "") -> list[tuple[str, str]]:
+    if isinstance(node, dict):
+        found = [(path, key) for key in node]
+        for key, value in node.items():
+            if key not in ("properties", "example", "examples", "default"):
+                found += _keys(value, f"{path}/{key}")
+            elif key == "properties":
+                for name, prop in value.items():
+                    found += _keys(prop, f"{path}/properties/{name}")
+        return found
+    if isinstance(node, list):
+        return [k for i, item in enumerate(node) for k in _keys(item, f"{path}/{i}")]
+    return []
+
+
+def test_bounds_are_stated_in_json_schema_words(api: Any) -> None:
+    """A bound pydantic could not place on a schema leaks out as its own argument name
+    (``ge``, ``le``): clients and the contract tests then ignore it."""
+    doc = api.get("/api/openapi.json").get_json()
+    leaked = [(p, k) for p, k in _keys(doc) if k in ("ge", "gt", "le", "lt", "strict")]
+    assert leaked == []
