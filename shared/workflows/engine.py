@@ -46,6 +46,8 @@ from shared.errors import AppError, Invalid, Retryable
 from shared.events.handlers import dispatch_listener
 from shared.logs import get
 from shared.rejections import record_rejection
+from shared.swarm import member
+from shared.swarm.members import Unit
 from shared.workflows import attempts, handoff, runs, step_types, store, waits
 
 log = get(__name__)
@@ -198,6 +200,8 @@ def deliver(data: Any, *, delivery_id: str | None = None) -> Delivered:
         record_rejection(SOURCE, exc.reason, body=exc.body, delivery_id=delivery_id)
         return "rejected"
     run_id, user_id = str(message.run_id), message.user_id
+    if message.member is not None and message.step_id is not None:
+        return _deliver_member(Unit(run_id, user_id, message.step_id, message.member))
     owner = _owner()
     begun = runs.begin(run_id, user_id, owner)
     if begun is not None:
@@ -216,6 +220,24 @@ def deliver(data: Any, *, delivery_id: str | None = None) -> Delivered:
         extra={"deliveryId": message_id or delivery_id},
     )
     return "duplicate"
+
+
+def _deliver_member(unit: Unit) -> Delivered:
+    if member.execute(unit):
+        return "executed"
+    log.info("swarm member %s of run %s ended or is in other hands", unit.index, unit.run_id)
+    return "duplicate"
+
+
+def wake_settled(run_id: str, step_id: str) -> Row | None:
+    """Wake a run sleeping at ``step_id`` before its wake time, because what the step
+    waits for is over (a swarm settled), and execute it here; None when it was not."""
+    owner = _owner()
+    woken = runs.wake_early(run_id, step_id, owner)
+    if woken is None:
+        return None
+    log.info("workflow run %s woken: step %s settled", run_id, step_id)
+    return _execute(woken, owner)
 
 
 def execute_workflow(
@@ -427,6 +449,9 @@ def _pause(
     if paused is None:
         return _lost(ctx, stored, results)
     log.info("workflow run %s %s", ctx.run_id, what)
+    kind = step_types.of(waiting.get("type"))
+    if "nextAttemptAt" in waiting and kind is not None and kind.settled(ctx, waiting):
+        return wake_settled(ctx.run_id, str(waiting["id"])) or paused
     return paused
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from shared.errors import Invalid
+from shared.swarm import members
 from shared.web.router import Ctx, Router, read_json
 from shared.workflows import runs, store, webhooks
 from shared.workflows.definition import MAX_DESCRIPTION, MAX_NAME, MAX_STEPS, validate_steps
@@ -206,7 +207,7 @@ def run_workflow(ctx: Ctx) -> tuple[dict[str, Any], int]:
     tag=TAG,
 )
 def get_run(ctx: Ctx) -> dict[str, Any]:
-    return runs.get(ctx.user_id, ctx.params["runId"])
+    return members.with_progress(runs.get(ctx.user_id, ctx.params["runId"]))
 
 
 @router.route(

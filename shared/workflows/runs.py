@@ -291,16 +291,29 @@ def due(now: datetime, limit: int) -> list[str]:
     return [str(r["id"]) for r in rows]
 
 
+_WAKE = (
+    f"UPDATE workflow_runs SET status = 'running', wake_at = NULL, lease_owner = %s, "
+    f"lease_until = {_LEASE}, executions = executions + 1 WHERE id = %s AND status = 'sleeping' "
+)
+
+
 def wake(run_id: str, owner: str, now: datetime) -> Row | None:
     """Lease a sleeping run whose wake time has come to ``owner``, running again; the
     row, or None when it is not due, or someone else woke or cancelled it first."""
     with get_database().transaction() as tx:
         return tx.one(
-            f"UPDATE workflow_runs SET status = 'running', wake_at = NULL, lease_owner = %s, "
-            f"lease_until = {_LEASE}, executions = executions + 1 "
-            "WHERE id = %s AND status = 'sleeping' AND wake_at <= %s "
-            f"RETURNING {RESUME_COLUMNS}",
+            f"{_WAKE} AND wake_at <= %s RETURNING {RESUME_COLUMNS}",
             (owner, lease_seconds(), run_id, now),
+        )
+
+
+def wake_early(run_id: str, step_id: str, owner: str) -> Row | None:
+    """Lease a run sleeping at ``step_id`` to ``owner`` before its wake time, running
+    again; None when it is not sleeping there (woken already, or never slept)."""
+    with get_database().transaction() as tx:
+        return tx.one(
+            f"{_WAKE} AND step_results -> -1 ->> 'id' = %s RETURNING {RESUME_COLUMNS}",
+            (owner, lease_seconds(), run_id, step_id),
         )
 
 

@@ -43,6 +43,26 @@ STEP_RESULT: Schema = {
             },
         },
         "nextAttemptAt": {**_TIME, "description": "when a waiting step is attempted again"},
+        "members": {
+            "type": "array",
+            "description": "swarm steps: each member's progress, as it stands",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "index": {"type": "integer"},
+                    "agentId": {"type": "string"},
+                    "action": {"type": "string"},
+                    "status": {
+                        "type": "string",
+                        "enum": ["queued", "running", "succeeded", "failed", "timed_out"],
+                    },
+                    "attempts": {"type": "integer"},
+                    "error": {"type": ["string", "null"]},
+                    "durationMs": {"type": ["number", "null"]},
+                },
+                "required": ["index", "agentId", "status", "attempts"],
+            },
+        },
         "waitingFor": {
             "type": "object",
             "description": "what a waitForEvent step waits for, while it waits",

@@ -6,6 +6,7 @@ answers ``generateContent``, ``batchEmbedContents``, ``embedContent`` (and Verte
 records every request, and replies from a per-test script:
 
     fake_gemini.script_json({"score": 7})     # the next generateContent reply
+    fake_gemini.script_json(v, when="Beta")   # ... the next one whose request holds "Beta"
     fake_gemini.script_text("plain words")    # a text reply (also: a non-JSON reply)
     fake_gemini.fail(429, times=2)            # the next two requests of any kind fail
     fake_gemini.delay(5)                      # the next request answers after 5 s
@@ -72,6 +73,7 @@ class _Reply:
     status: int = 200
     body: bytes | None = None  # None: answer with the default reply
     delay: float = 0.0
+    when: str | None = None  # only for a request whose body holds this text
 
 
 @dataclass
@@ -156,14 +158,16 @@ class FakeGemini:
             self._previous = None
 
     # -- script --------------------------------------------------------------------
-    def script_json(self, value: Any, *, times: int = 1) -> None:
-        """The next generateContent reply carries ``value`` serialised as JSON."""
-        self.script_text(json.dumps(value), times=times)
+    def script_json(self, value: Any, *, times: int = 1, when: str | None = None) -> None:
+        """The next generateContent reply carries ``value`` serialised as JSON; with
+        ``when``, the next one to a request whose JSON body holds that text (requests
+        sent side by side then get their replies whatever order they arrive in)."""
+        self.script_text(json.dumps(value), times=times, when=when)
 
-    def script_text(self, text: str, *, times: int = 1) -> None:
+    def script_text(self, text: str, *, times: int = 1, when: str | None = None) -> None:
         """The next generateContent reply carries ``text`` as its only part."""
         body = json.dumps(generate_reply(text)).encode()
-        self._push(_Reply("generate", body=body), times)
+        self._push(_Reply("generate", body=body, when=when), times)
 
     def script_reply(self, body: Any, *, status: int = 200, times: int = 1) -> None:
         """The next generateContent reply is exactly ``body`` (JSON-able or bytes)."""
@@ -214,10 +218,10 @@ class FakeGemini:
         return [r for r in self.requests if r.operation == operation]
 
     # -- serving -------------------------------------------------------------------
-    def _next(self, kind: str) -> _Reply | None:
+    def _next(self, kind: str, raw: str) -> _Reply | None:
         with self._lock:
             for i, reply in enumerate(self._script):
-                if reply.applies_to in ("any", kind):
+                if reply.applies_to in ("any", kind) and (reply.when is None or reply.when in raw):
                     return self._script.pop(i)
         return None
 
@@ -238,7 +242,7 @@ class FakeGemini:
             _send(handler, 404, _error_body(404, f"no such method: {path}"))
             return
         kind = "generate" if operation == "generateContent" else "embed"
-        reply = self._next(kind)
+        reply = self._next(kind, raw.decode(errors="replace"))
         delay = self.latency + (reply.delay if reply is not None else 0.0)
         if delay and wake.wait(delay):
             return  # reset while delayed: the client is long gone
