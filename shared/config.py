@@ -68,6 +68,14 @@ class Settings(BaseModel):
     model_timeout_seconds: float = Field(30.0, gt=0, le=600, alias="MODEL_TIMEOUT_SECONDS")
     model_max_attempts: int = Field(4, ge=1, le=10, alias="MODEL_MAX_ATTEMPTS")
     model_backoff_seconds: float = Field(1.0, ge=0, le=60, alias="MODEL_BACKOFF_SECONDS")
+    # more endpoints to spread generate calls across (comma separated): models beside
+    # GEMINI_MODEL, and Vertex AI locations beside GOOGLE_CLOUD_LOCATION; one answering
+    # 429/5xx is left out for MODEL_ENDPOINT_BACKOFF_SECONDS (shared.model.breaker)
+    gemini_models: str = Field("", alias="GEMINI_MODELS")
+    google_cloud_locations: str = Field("", alias="GOOGLE_CLOUD_LOCATIONS")
+    model_endpoint_backoff_seconds: float = Field(
+        60.0, ge=0, le=3600, alias="MODEL_ENDPOINT_BACKOFF_SECONDS"
+    )
 
     # auth
     jwt_secret: str | None = Field(None, min_length=1, alias="JWT_SECRET", repr=False)
@@ -168,6 +176,10 @@ class Settings(BaseModel):
     )
     # how many runs the local bus executes at once under `segp serve`
     local_run_workers: int = Field(8, ge=1, le=64, alias="LOCAL_RUN_WORKERS")
+    # agent pools: at most this many swarm member calls of one agent at once, in the
+    # installation and per user; the rest wait, queued (shared.swarm.pools)
+    agent_pool_limit: int = Field(50, ge=1, le=100_000, alias="AGENT_POOL_LIMIT")
+    agent_pool_user_limit: int = Field(10, ge=1, le=100_000, alias="AGENT_POOL_USER_LIMIT")
 
     # data lifecycle: how long each kind of row is kept (days), enforced by the daily
     # purge in batches of retention_batch_rows; exports read export_batch_rows at a time

@@ -83,11 +83,13 @@ def _housekeeping() -> dict[str, int]:
     failed after their commit, drops ended rate-limit windows, resumes workflow runs
     whose executor died (their lease expired), starts queued runs whose hand-off was
     lost, wakes sleeping runs whose wake time has come, closes the fire history of runs
-    that ended or starts the runs of fires claimed by a process that died, and once a
-    day purges what retention no longer keeps."""
+    that ended or starts the runs of fires claimed by a process that died, hands off
+    again swarm members waiting for a slot of their agent's pool, and once a day purges
+    what retention no longer keeps."""
     from shared.events.publish import relay_pending
     from shared.lifecycle.retention import purge_daily
     from shared.scheduler.settle import settle_fires
+    from shared.swarm.member import requeue_waiting
     from shared.web.ratelimit import prune
     from shared.workflows.engine import resume_expired, start_queued, wake_due
 
@@ -98,6 +100,7 @@ def _housekeeping() -> dict[str, int]:
         "runsStarted": start_queued,
         "runsWoken": wake_due,
         "firesSettled": settle_fires,
+        "swarmMembersRequeued": requeue_waiting,
         "retentionPurged": purge_daily,
     }
     done: dict[str, int] = {}

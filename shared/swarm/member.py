@@ -15,30 +15,60 @@ from __future__ import annotations
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor, wait
-from typing import Any
+from typing import Any, Literal
 
 from shared.agents.base import AgentResult
+from shared.config import get_settings
 from shared.logs import get
-from shared.swarm import decide, members
+from shared.swarm import decide, members, pools
 from shared.swarm.members import Unit
-from shared.workflows import retries, runs
+from shared.workflows import handoff, retries, runs
 from shared.workflows.agent_step import call_agent
 
 log = get(__name__)
 BACKOFF_SECONDS = retries.DEFAULT_BACKOFF_SECONDS
+FIRST_LOOK_SECONDS, LAST_LOOK_SECONDS = 0.02, 0.5  # a member waiting for a slot in a thread
 
 
-def execute(unit: Unit) -> bool:
-    """Execute the member unless it ended or someone else executes it; whether this
-    call did."""
+Outcome = Literal["executed", "queued", "gone"]
+
+
+def execute(unit: Unit) -> Outcome:
+    """Execute the member: ``executed``; ``queued`` when its agent's pool had no slot
+    for it (it waits, queued, to be handed off again); ``gone`` when it ended or
+    someone else executes it."""
     owner = uuid.uuid4().hex
-    row = members.claim(unit, owner, runs.lease_seconds())
+    lease = runs.lease_seconds()
+    row = members.claim(unit, owner, lease)
     if row is None:
-        return False
+        return "gone"
+    agent_id, holder = row["agent_id"], f"{unit.run_id}:{unit.step_id}:{unit.index}"
+    if not pools.acquire(agent_id, unit.user_id, holder, lease):
+        members.requeue(unit, owner)
+        log.info(
+            "swarm member %s of run %s waits for a slot of %s", unit.index, unit.run_id, agent_id
+        )
+        return "queued"
+    try:
+        recorded = _executed(unit, row, owner)
+    finally:
+        pools.release(holder)
+        _pass_on(agent_id)
+    if recorded:
+        rows = members.of_step(unit)
+        if decide.settled(rows, int(rows[0]["quorum"])):
+            from shared.workflows import engine
+
+            engine.wake_settled(unit.run_id, unit.step_id)
+    return "executed"
+
+
+def _executed(unit: Unit, row: dict[str, Any], owner: str) -> bool:
+    """Call the agent and record the member's end; whether it was recorded."""
     began = time.monotonic()
     result = _attempts(unit, row, owner)
     if result is None:
-        return True
+        return False
     recorded = members.finish(
         unit,
         owner,
@@ -50,13 +80,45 @@ def execute(unit: Unit) -> bool:
     )
     if not recorded:
         log.info("swarm member %s of run %s ended too late", unit.index, unit.run_id)
-        return True
-    rows = members.of_step(unit)
-    if decide.settled(rows, int(rows[0]["quorum"])):
-        from shared.workflows import engine
+    return recorded
 
-        engine.wake_settled(unit.run_id, unit.step_id)
-    return True
+
+def _pass_on(agent_id: str) -> None:
+    """The slot just freed goes to the member waiting longest for one, handed off
+    again; without a hand-off, waiting members are threads that look again themselves."""
+    queue = handoff.get_run_queue()
+    if queue is not None:
+        user_limit = get_settings().agent_pool_user_limit
+        hand_off(queue, members.waiting_for_slot(agent_id, user_limit, 1))
+
+
+def hand_off(queue: handoff.RunQueue, units: list[Unit]) -> list[int]:
+    """One ``workflow-run`` delivery per member; the indexes of those not accepted,
+    which stay queued (the per-minute job or the swarm's timeout sees to them)."""
+    if not units:
+        return []
+    messages = [
+        {"id": u.run_id, "user_id": u.user_id, "step_id": u.step_id, "member": u.index}
+        for u in units
+    ]
+    try:
+        results = queue.hand_off(messages)
+    except Exception as exc:  # the queue itself is unusable
+        results = [exc] * len(units)
+    lost = [u.index for u, err in zip(units, results, strict=True) if err is not None]
+    if lost:
+        log.warning("swarm members %s of run %s not handed off", lost, units[0].run_id)
+    return lost
+
+
+def requeue_waiting(limit: int = 50) -> int:
+    """The per-minute job's duty: hand off again the members waiting for a slot, in
+    case the deliveries that freed slots died before passing them on."""
+    queue = handoff.get_run_queue()
+    if queue is None:
+        return 0
+    waiting = members.waiting_for_slot(None, get_settings().agent_pool_user_limit, limit)
+    return len(waiting) - len(hand_off(queue, waiting))
 
 
 def _attempts(unit: Unit, row: dict[str, Any], owner: str) -> AgentResult | None:
@@ -91,17 +153,22 @@ def usage_json(result: AgentResult) -> dict[str, int]:
 
 def run_all(units: list[Unit], seconds: float) -> None:
     """Execute the members side by side, waiting at most ``seconds`` for them; those
-    still out then are left to their threads, and the swarm times them out."""
+    still out then are left to their threads, and the swarm times them out. A member
+    whose pool is full looks again, more slowly each time, until a slot frees."""
+    until = time.monotonic() + max(0.0, seconds)
     pool = ThreadPoolExecutor(max_workers=len(units), thread_name_prefix="swarm-member")
     try:
-        futures = [pool.submit(_guarded, unit) for unit in units]
+        futures = [pool.submit(_guarded, unit, until) for unit in units]
         wait(futures, timeout=max(0.0, seconds))
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _guarded(unit: Unit) -> None:
+def _guarded(unit: Unit, until: float) -> None:
+    pause = FIRST_LOOK_SECONDS
     try:
-        execute(unit)
-    except Exception as exc:  # the member stays running; the swarm's timeout ends it
+        while execute(unit) == "queued" and time.monotonic() + pause < until:
+            time.sleep(pause)
+            pause = min(pause * 2, LAST_LOOK_SECONDS)
+    except Exception as exc:  # the member stays where it was; the swarm's timeout ends it
         log.warning("swarm member %s of run %s stopped: %s", unit.index, unit.run_id, exc)

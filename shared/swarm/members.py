@@ -92,8 +92,7 @@ def claim(unit: Unit, owner: str, lease_seconds: int) -> Row | None:
     with get_database().transaction() as tx:
         return tx.one(
             "UPDATE swarm_members SET status = 'running', lease_owner = %s, "
-            "lease_until = now() + make_interval(secs => %s), "
-            "started_at = coalesce(started_at, now()) "
+            "lease_until = now() + make_interval(secs => %s) "
             "WHERE run_id = %s AND user_id = %s AND step_id = %s AND member_index = %s "
             "AND (status = 'queued' OR (status = 'running' AND lease_until < now())) "
             f"RETURNING {COLUMNS}",
@@ -106,13 +105,46 @@ def attempted(unit: Unit, owner: str) -> bool:
     with get_database().transaction() as tx:
         return (
             tx.execute(
-                "UPDATE swarm_members SET attempts = attempts + 1 WHERE run_id = %s "
+                "UPDATE swarm_members SET attempts = attempts + 1, slot_wait_since = NULL, "
+                "started_at = coalesce(started_at, now()) WHERE run_id = %s "
                 "AND user_id = %s AND step_id = %s AND member_index = %s "
                 "AND lease_owner = %s AND status = 'running'",
                 (unit.run_id, unit.user_id, unit.step_id, unit.index, owner),
             )
             == 1
         )
+
+
+def requeue(unit: Unit, owner: str) -> bool:
+    """Put a claimed member back, queued, to wait for a slot of its agent's pool (since
+    when it first waited); False when it is not this owner's any more."""
+    with get_database().transaction() as tx:
+        return (
+            tx.execute(
+                "UPDATE swarm_members SET status = 'queued', lease_owner = NULL, "
+                "lease_until = NULL, slot_wait_since = coalesce(slot_wait_since, now()) "
+                "WHERE run_id = %s AND user_id = %s AND step_id = %s AND member_index = %s "
+                "AND lease_owner = %s AND status = 'running'",
+                (unit.run_id, unit.user_id, unit.step_id, unit.index, owner),
+            )
+            == 1
+        )
+
+
+def waiting_for_slot(agent_id: str | None, user_limit: int, limit: int) -> list[Unit]:
+    """Members waiting for a slot (of ``agent_id``, or of any agent), the longest
+    waiting first, leaving out those whose user holds all of their share of the pool."""
+    with get_database().transaction() as tx:
+        rows = tx.all(
+            "SELECT m.run_id, m.user_id, m.step_id, m.member_index FROM swarm_members m "
+            "WHERE m.status = 'queued' AND m.slot_wait_since IS NOT NULL "
+            "AND (%s::text IS NULL OR m.agent_id = %s) "
+            "AND (SELECT count(*) FROM agent_pool_slots s WHERE s.agent_id = m.agent_id "
+            "AND s.user_id = m.user_id AND s.expires_at >= now()) < %s "
+            "ORDER BY m.slot_wait_since, m.run_id, m.member_index LIMIT %s",
+            (agent_id, agent_id, user_limit, limit),
+        )
+    return [Unit(str(r["run_id"]), r["user_id"], r["step_id"], r["member_index"]) for r in rows]
 
 
 def finish(

@@ -223,7 +223,7 @@ def deliver(data: Any, *, delivery_id: str | None = None) -> Delivered:
 
 
 def _deliver_member(unit: Unit) -> Delivered:
-    if member.execute(unit):
+    if member.execute(unit) != "gone":
         return "executed"
     log.info("swarm member %s of run %s ended or is in other hands", unit.index, unit.run_id)
     return "duplicate"

@@ -11,6 +11,7 @@ records every request, and replies from a per-test script:
     fake_gemini.fail(429, times=2)            # the next two requests of any kind fail
     fake_gemini.delay(5)                      # the next request answers after 5 s
     fake_gemini.requests                      # what the model saw (path, body)
+    fake_gemini.most_generating               # the most generateContent requests open at once
     FakeGemini(latency=0.05)                  # every reply takes 50 ms (benchmarks)
 
 With nothing scripted, generateContent echoes the last user text (or, for a JSON
@@ -82,6 +83,8 @@ class FakeGemini:
 
     requests: list[Recorded] = field(default_factory=list)
     latency: float = 0.0  # seconds every request waits before its reply (a model's own time)
+    most_generating: int = 0  # the most generateContent requests in flight at once
+    _generating: int = 0
     _script: list[_Reply] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _wake: threading.Event = field(default_factory=threading.Event)
@@ -120,6 +123,7 @@ class FakeGemini:
         with self._lock:
             self._script.clear()
             self.requests.clear()
+            self.most_generating = 0
             self._wake.set()
             self._wake = threading.Event()
 
@@ -242,6 +246,26 @@ class FakeGemini:
             _send(handler, 404, _error_body(404, f"no such method: {path}"))
             return
         kind = "generate" if operation == "generateContent" else "embed"
+        if kind == "generate":
+            with self._lock:
+                self._generating += 1
+                self.most_generating = max(self.most_generating, self._generating)
+        try:
+            self._reply(handler, recorded, body, kind, raw, wake)
+        finally:
+            if kind == "generate":
+                with self._lock:
+                    self._generating -= 1
+
+    def _reply(
+        self,
+        handler: BaseHTTPRequestHandler,
+        recorded: Recorded,
+        body: Any,
+        kind: str,
+        raw: bytes,
+        wake: threading.Event,
+    ) -> None:
         reply = self._next(kind, raw.decode(errors="replace"))
         delay = self.latency + (reply.delay if reply is not None else 0.0)
         if delay and wake.wait(delay):

@@ -7,9 +7,7 @@ replies reach the members in a known order."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
@@ -17,78 +15,25 @@ from shared import bootstrap, clock
 from shared.config import Settings
 from shared.db import Database
 from shared.workflows import engine
-from tests.conftest import UserClient, function_client
-from tests.events.conftest import bus_settings
-from tests.events.helpers import make_workflow
 from tests.support.fake_gemini import FakeGemini
-from tests.support.fake_pubsub import FakePubSub, Published
+from tests.support.fake_pubsub import FakePubSub
 from tests.swarm.conftest import (
     REFUSED,
+    Swarming,
     critique,
     decided_events,
     draft,
+    handed_off,
     swarm,
     swarm_record,
 )
-from tests.workflows.test_handoff import hand_over, run_messages
 
 
 @pytest.fixture(scope="module")
 def settings(db_url: str, fake_pubsub: FakePubSub, fake_gemini_server: FakeGemini) -> Settings:
-    s = bus_settings(
-        db_url,
-        fake_pubsub,
-        RUNS_TOPIC="segp-runs",
-        DB_POOL_SIZE=12,
-        **fake_gemini_server.env(MODEL_MAX_ATTEMPTS=1),
-    )
+    s = handed_off(db_url, fake_pubsub, fake_gemini_server)
     bootstrap.configure(s)
     return s
-
-
-@pytest.fixture(scope="module")
-def runner(settings: Settings) -> Any:
-    return function_client("workflow_run")
-
-
-@dataclass
-class Swarming:
-    """A user starting swarms, the fake Pub/Sub their hand-offs go to, the
-    ``workflow-run`` function delivering them, and the fake model members call."""
-
-    user: UserClient
-    bus: FakePubSub
-    runner: Any
-    model: FakeGemini
-
-    def launch(self, steps: list[dict[str, Any]]) -> tuple[str, list[Published]]:
-        """Start a run and deliver it: the swarm step hands its members off and the
-        run sleeps. The run's id and the members' messages, by member."""
-        wid = make_workflow(self.user, steps)
-        res = self.user.post(f"/api/workflow/{wid}/run", json={"input": {"topic": "tea"}})
-        assert res.status_code == 202, res.get_json()
-        [message] = run_messages(self.bus)
-        hand_over(self.runner, message)
-        members = sorted(run_messages(self.bus), key=lambda m: int(m.attributes["member"]))
-        return res.get_json()["run"]["id"], members
-
-    def deliver(self, *messages: Published) -> None:
-        for message in messages:
-            hand_over(self.runner, message)
-
-    def run(self, run_id: str) -> dict[str, Any]:
-        found: dict[str, Any] = self.user.get(f"/api/workflow/run/{run_id}").get_json()
-        return found
-
-    def calls(self) -> int:
-        return len(self.model.of("generateContent"))
-
-
-@pytest.fixture
-def swarming(
-    alice: UserClient, published: FakePubSub, runner: Any, fake_gemini: FakeGemini
-) -> Swarming:
-    return Swarming(alice, published, runner, fake_gemini)
 
 
 def test_members_are_handed_off_one_message_each_and_the_run_sleeps_showing_them(

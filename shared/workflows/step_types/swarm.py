@@ -14,6 +14,7 @@ majority) succeeded, and announces the decision as ``swarm.decided``."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -128,12 +129,13 @@ class SwarmType(StepType[SwarmStep]):
         if not decide.settled(rows, quorum) and clock.now() < deadline:
             queue = handoff.get_run_queue()
             if queue is None:
-                units = [Unit(ctx.run_id, ctx.user_id, step.id, r["member_index"]) for r in rows]
+                units = [replace(unit, index=r["member_index"]) for r in rows]
                 member.run_all(units, (deadline - clock.now()).total_seconds())
                 rows = members.of_step(unit)
             else:
                 if first:
-                    _hand_off(queue, ctx, step.id, rows)
+                    queued = [r for r in rows if r["status"] == "queued"]
+                    member.hand_off(queue, [replace(unit, index=r["member_index"]) for r in queued])
                 raise StepWaits(deadline)
         if any(r["status"] not in members.ENDED for r in rows):
             reason = "timed out" if not decide.settled(rows, quorum) else "quorum out of reach"
@@ -145,25 +147,6 @@ class SwarmType(StepType[SwarmStep]):
     def settled(self, ctx: RunContext, record: dict[str, Any]) -> bool:
         rows = members.of_step(Unit(ctx.run_id, ctx.user_id, str(record["id"])))
         return bool(rows) and decide.settled(rows, int(rows[0]["quorum"]))
-
-
-def _hand_off(
-    queue: handoff.RunQueue, ctx: RunContext, step_id: str, rows: list[dict[str, Any]]
-) -> None:
-    """One delivery per member not yet begun. One that is lost leaves its member queued
-    until the swarm's timeout ends it."""
-    queued = [
-        {"id": ctx.run_id, "user_id": ctx.user_id, "step_id": step_id, "member": r["member_index"]}
-        for r in rows
-        if r["status"] == "queued"
-    ]
-    try:
-        results = queue.hand_off(queued)
-    except Exception as exc:  # the queue itself is unusable
-        results = [exc] * len(queued)
-    lost = [m["member"] for m, err in zip(queued, results, strict=True) if err is not None]
-    if lost:
-        member.log.warning("swarm members %s of run %s not handed off", lost, ctx.run_id)
 
 
 def _announce(ctx: RunContext, step_id: str, output: dict[str, Any]) -> None:
