@@ -82,7 +82,8 @@ def _housekeeping() -> dict[str, int]:
     the next minute does what this one could not. It relays events whose publish
     failed after their commit, drops ended rate-limit windows, resumes workflow runs
     whose executor died (their lease expired), starts queued runs whose hand-off was
-    lost, wakes sleeping runs whose wake time has come, closes the fire history of runs
+    lost, wakes sleeping runs whose wake time has come, starts runs a concurrency limit
+    held once they fit, closes the fire history of runs
     that ended or starts the runs of fires claimed by a process that died, hands off
     again swarm members waiting for a slot of their agent's pool, and once a day purges
     what retention no longer keeps."""
@@ -91,7 +92,7 @@ def _housekeeping() -> dict[str, int]:
     from shared.scheduler.settle import settle_fires
     from shared.swarm.member import requeue_waiting
     from shared.web.ratelimit import prune
-    from shared.workflows.engine import resume_expired, start_queued, wake_due
+    from shared.workflows.engine import resume_expired, start_held, start_queued, wake_due
 
     duties: dict[str, Callable[[], int]] = {
         "relayed": relay_pending,
@@ -99,6 +100,7 @@ def _housekeeping() -> dict[str, int]:
         "runsResumed": resume_expired,
         "runsStarted": start_queued,
         "runsWoken": wake_due,
+        "heldRunsStarted": start_held,
         "firesSettled": settle_fires,
         "swarmMembersRequeued": requeue_waiting,
         "retentionPurged": purge_daily,

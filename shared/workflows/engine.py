@@ -48,7 +48,7 @@ from shared.logs import get
 from shared.rejections import record_rejection
 from shared.swarm import member
 from shared.swarm.members import Unit
-from shared.workflows import attempts, handoff, runs, step_types, store, waits
+from shared.workflows import attempts, flow, handoff, runs, step_types, store, waits
 
 log = get(__name__)
 T = TypeVar("T")
@@ -106,7 +106,9 @@ def start_many(requests: Sequence[runs.Request]) -> list[Started | AppError]:
             outcomes.append(claim)
             continue
         run, created = claim
-        if created and run["status"] == "queued":
+        if created and run["status"] == "queued" and run.get("held"):
+            outcomes.append(Started(runs.public(run), False))  # its flow control holds it
+        elif created and run["status"] == "queued":
             fresh.append((len(outcomes), run))
             outcomes.append(Started(runs.public(run), True))
         elif created and run["status"] == "running":
@@ -387,7 +389,31 @@ def _execute(run: Row, owner: str) -> Row:
         str(run["id"]), str(run["workflow_id"]), run["user_id"], int(run.get("depth") or 0), owner
     )
     scope: dict[str, Any] = {"trigger": run["trigger_data"], "input": run["input"], "steps": {}}
-    return _run(definition, list(run["step_results"] or []), scope, ctx)
+    ended = _run(definition, list(run["step_results"] or []), scope, ctx)
+    if flow.limits_concurrency(run) and ended["status"] not in runs.UNFINISHED:
+        _start_held(str(run["workflow_id"]))
+    return ended
+
+
+def _start_held(workflow_id: str) -> int:
+    """A run of a workflow with a concurrency limit ended: start the held runs that
+    now fit, handed off (or, without a hand-off, executed here one after another)."""
+    grace = get_settings().workflow_run_start_grace_seconds
+    released = flow.release(workflow_id, grace)
+    queue = handoff.get_run_queue()
+    if queue is not None and released:
+        _hand_off(queue, released)
+    elif queue is None:
+        for run in released:
+            _begin(run)
+    return len(released)
+
+
+def start_held(limit: int = 50) -> int:
+    """The per-minute job's duty: start the held runs that fit their workflow's
+    concurrency now (a run ended without releasing them: cancelled, or its process
+    died)."""
+    return sum(_start_held(workflow_id) for workflow_id in flow.held_workflows(limit))
 
 
 def _run(

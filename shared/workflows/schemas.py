@@ -110,6 +110,10 @@ WORKFLOW: Schema = {
         "description": {"type": ["string", "null"]},
         "steps": {"type": "array", "items": {"type": "object"}},
         "is_active": {"type": "boolean"},
+        "flow_control": {
+            "type": ["object", "null"],
+            "description": "concurrency, rateLimit, debounce, priority and their key",
+        },
         "created_at": _TIME,
         "updated_at": _TIME,
         "runs": {"type": "array", "items": RUN, "description": "recent runs (single workflow)"},
