@@ -48,6 +48,8 @@ def execute(unit: Unit) -> Outcome:
         log.info(
             "swarm member %s of run %s waits for a slot of %s", unit.index, unit.run_id, agent_id
         )
+        if pools.room(agent_id, unit.user_id):  # a slot freed before this one waited
+            _pass_on(agent_id)
         return "queued"
     try:
         recorded = _executed(unit, row, owner)

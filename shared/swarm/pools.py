@@ -52,6 +52,21 @@ def release(holder: str) -> None:
         tx.execute("DELETE FROM agent_pool_slots WHERE holder = %s", (holder,))
 
 
+def room(agent_id: str, user_id: str) -> bool:
+    """Whether the pool has a slot the user could take now (no lock: a hint)."""
+    settings = get_settings()
+    with get_database().transaction() as tx:
+        use = tx.one(
+            "SELECT count(*) AS total, count(*) FILTER (WHERE user_id = %s) AS mine "
+            "FROM agent_pool_slots WHERE agent_id = %s AND expires_at >= now()",
+            (user_id, agent_id),
+        )
+    assert use is not None
+    return bool(
+        use["total"] < settings.agent_pool_limit and use["mine"] < settings.agent_pool_user_limit
+    )
+
+
 def in_use(agent_id: str) -> int:
     """Slots of the agent held now (what the benchmark watches)."""
     with get_database().transaction() as tx:

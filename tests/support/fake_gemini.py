@@ -13,6 +13,7 @@ records every request, and replies from a per-test script:
     fake_gemini.requests                      # what the model saw (path, body)
     fake_gemini.most_generating               # the most generateContent requests open at once
     FakeGemini(latency=0.05)                  # every reply takes 50 ms (benchmarks)
+    FakeGemini(generate_latency=0.5)          # every generateContent reply takes 500 ms
 
 With nothing scripted, generateContent echoes the last user text (or, for a JSON
 request, an instance built from the response schema) and embeddings are feature
@@ -83,6 +84,7 @@ class FakeGemini:
 
     requests: list[Recorded] = field(default_factory=list)
     latency: float = 0.0  # seconds every request waits before its reply (a model's own time)
+    generate_latency: float = 0.0  # more seconds each generateContent reply waits
     most_generating: int = 0  # the most generateContent requests in flight at once
     _generating: int = 0
     _script: list[_Reply] = field(default_factory=list)
@@ -209,9 +211,10 @@ class FakeGemini:
         """The next ``times`` requests get a 200 whose body is not JSON at all."""
         self._push(_Reply("any", body=b"<html>upstream says hello</html>"), times)
 
-    def delay(self, seconds: float, *, times: int = 1) -> None:
-        """The next ``times`` requests wait ``seconds`` before their (default) reply."""
-        self._push(_Reply("any", delay=seconds), times)
+    def delay(self, seconds: float, *, times: int = 1, only: str = "any") -> None:
+        """The next ``times`` requests (of any kind, or ``only="generate"``) wait
+        ``seconds`` before their (default) reply."""
+        self._push(_Reply(only, delay=seconds), times)
 
     def _push(self, reply: _Reply, times: int) -> None:
         with self._lock:
@@ -268,6 +271,8 @@ class FakeGemini:
     ) -> None:
         reply = self._next(kind, raw.decode(errors="replace"))
         delay = self.latency + (reply.delay if reply is not None else 0.0)
+        if kind == "generate":
+            delay += self.generate_latency
         if delay and wake.wait(delay):
             return  # reset while delayed: the client is long gone
         if reply is not None and reply.body is not None:

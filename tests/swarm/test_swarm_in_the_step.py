@@ -57,7 +57,8 @@ def test_one_failing_member_in_the_step_leaves_the_quorum_met(
 def test_a_member_still_out_when_the_time_is_up_is_timed_out(
     alice: UserClient, fake_gemini: FakeGemini
 ) -> None:
-    fake_gemini.delay(30)  # one request (of whichever member asks first) hangs
+    # one member's model call (whichever asks first) hangs until the test is over
+    fake_gemini.delay(30, only="generate")
 
     finished = run(alice, swarm(count=3, quorum=2, timeoutSeconds=1))
 
