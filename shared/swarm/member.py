@@ -107,19 +107,22 @@ def hand_off(queue: handoff.RunQueue, units: list[Unit]) -> list[int]:
         results = queue.hand_off(messages)
     except Exception as exc:  # the queue itself is unusable
         results = [exc] * len(units)
-    lost = [u.index for u, err in zip(units, results, strict=True) if err is not None]
+    lost = [u for u, err in zip(units, results, strict=True) if err is not None]
     if lost:
-        log.warning("swarm members %s of run %s not handed off", lost, units[0].run_id)
-    return lost
+        names = ", ".join(f"{u.run_id}/{u.step_id}/{u.index}" for u in lost)
+        log.warning("swarm members not handed off: %s", names)
+    return [u.index for u in lost]
 
 
 def requeue_waiting(limit: int = 50) -> int:
-    """The per-minute job's duty: hand off again the members waiting for a slot, in
-    case the deliveries that freed slots died before passing them on."""
+    """The per-minute job's duty: hand off again the members waiting for a slot (the
+    deliveries that freed slots died before passing them on) and those whose executor
+    died mid-call (its lease expired)."""
     queue = handoff.get_run_queue()
     if queue is None:
         return 0
     waiting = members.waiting_for_slot(None, get_settings().agent_pool_user_limit, limit)
+    waiting += members.stalled(limit)
     return len(waiting) - len(hand_off(queue, waiting))
 
 

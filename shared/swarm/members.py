@@ -15,8 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.db import Row, get_database
+from shared.workflows.runs import UNFINISHED_SQL
 
 ENDED = ("succeeded", "failed", "timed_out")
+_RUN_UNFINISHED = (
+    f"EXISTS (SELECT 1 FROM workflow_runs r WHERE r.id = run_id AND r.status IN ({UNFINISHED_SQL}))"
+)
 COLUMNS = (
     "run_id, step_id, member_index, user_id, agent_id, action, payload, max_attempts, quorum, "
     "status, attempts, output, error, usage, started_at, finished_at, duration_ms"
@@ -87,15 +91,15 @@ def of_run(run_id: str, user_id: str) -> list[Row]:
 
 
 def claim(unit: Unit, owner: str, lease_seconds: int) -> Row | None:
-    """Lease the member to ``owner``, running, one attempt more; None when it ended or
-    another executor holds it."""
+    """Lease the member to ``owner``, running; None when it ended, another executor
+    holds it, or its run ended (cancelled) without it."""
     with get_database().transaction() as tx:
         return tx.one(
             "UPDATE swarm_members SET status = 'running', lease_owner = %s, "
             "lease_until = now() + make_interval(secs => %s) "
             "WHERE run_id = %s AND user_id = %s AND step_id = %s AND member_index = %s "
             "AND (status = 'queued' OR (status = 'running' AND lease_until < now())) "
-            f"RETURNING {COLUMNS}",
+            f"AND {_RUN_UNFINISHED} RETURNING {COLUMNS}",
             (owner, lease_seconds, unit.run_id, unit.user_id, unit.step_id, unit.index),
         )
 
@@ -138,13 +142,39 @@ def waiting_for_slot(agent_id: str | None, user_limit: int, limit: int) -> list[
         rows = tx.all(
             "SELECT m.run_id, m.user_id, m.step_id, m.member_index FROM swarm_members m "
             "WHERE m.status = 'queued' AND m.slot_wait_since IS NOT NULL "
-            "AND (%s::text IS NULL OR m.agent_id = %s) "
+            f"AND (%s::text IS NULL OR m.agent_id = %s) AND {_RUN_UNFINISHED.replace('run_id', 'm.run_id')} "
             "AND (SELECT count(*) FROM agent_pool_slots s WHERE s.agent_id = m.agent_id "
             "AND s.user_id = m.user_id AND s.expires_at >= now()) < %s "
             "ORDER BY m.slot_wait_since, m.run_id, m.member_index LIMIT %s",
             (agent_id, agent_id, user_limit, limit),
         )
     return [Unit(str(r["run_id"]), r["user_id"], r["step_id"], r["member_index"]) for r in rows]
+
+
+def stalled(limit: int) -> list[Unit]:
+    """Running members whose executor's lease expired (its process died), of runs not
+    ended, the longest expired first: a new delivery takes them over."""
+    with get_database().transaction() as tx:
+        rows = tx.all(
+            "SELECT run_id, user_id, step_id, member_index FROM swarm_members "
+            f"WHERE status = 'running' AND lease_until < now() AND {_RUN_UNFINISHED} "
+            "ORDER BY lease_until LIMIT %s",
+            (limit,),
+        )
+    return [Unit(str(r["run_id"]), r["user_id"], r["step_id"], r["member_index"]) for r in rows]
+
+
+def reopen(unit: Unit) -> None:
+    """The step's members that failed or timed out, queued again: the step runs anew
+    (its run was retried from it)."""
+    with get_database().transaction() as tx:
+        tx.execute(
+            "UPDATE swarm_members SET status = 'queued', output = NULL, error = NULL, "
+            "usage = NULL, finished_at = NULL, duration_ms = NULL, slot_wait_since = NULL "
+            "WHERE run_id = %s AND user_id = %s AND step_id = %s "
+            "AND status IN ('failed', 'timed_out')",
+            (unit.run_id, unit.user_id, unit.step_id),
+        )
 
 
 def finish(

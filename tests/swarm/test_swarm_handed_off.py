@@ -14,6 +14,9 @@ import pytest
 from shared import bootstrap, clock
 from shared.config import Settings
 from shared.db import Database
+from shared.swarm import member
+from shared.swarm import members as members_store
+from shared.swarm.members import Unit
 from shared.workflows import engine
 from tests.support.fake_gemini import FakeGemini
 from tests.support.fake_pubsub import FakePubSub
@@ -27,6 +30,7 @@ from tests.swarm.conftest import (
     swarm,
     swarm_record,
 )
+from tests.workflows.test_handoff import run_messages
 
 
 @pytest.fixture(scope="module")
@@ -205,3 +209,48 @@ def test_a_merge_is_kept_only_when_the_critic_scores_it_above_the_best_member(
     else:
         assert (output["winner"], output["decision"]["title"]) == (1, "Beta")
     assert swarming.calls() == 3 + 3 + 1 + 1
+
+
+def test_a_retried_swarm_gives_its_failed_members_another_go(swarming: Swarming) -> None:
+    run_id, members = swarming.launch(swarm(quorum=3))
+    swarming.model.script_reply(REFUSED, status=400)
+    swarming.deliver(members[0])
+    assert swarming.run(run_id)["status"] == "failed"
+
+    retried = swarming.user.post(f"/api/workflow/run/{run_id}/retry")
+    assert retried.status_code == 200, retried.get_json()
+    assert retried.get_json()["run"]["status"] == "sleeping"
+    swarming.model.script_json(draft("Alpha"), times=3)
+    swarming.deliver(*sorted(run_messages(swarming.bus), key=lambda m: m.attributes["member"]))
+
+    run = swarming.run(run_id)
+    assert run["status"] == "succeeded", run
+    output = swarm_record(run)["output"]
+    assert [m["attempts"] for m in output["members"]] == [2, 1, 1]
+    assert output["succeeded"] == 3
+
+
+def test_the_members_of_a_cancelled_swarm_run_nothing(swarming: Swarming) -> None:
+    run_id, members = swarming.launch(swarm())
+    assert swarming.user.post(f"/api/workflow/run/{run_id}/cancel").status_code == 200
+
+    swarming.deliver(*members)
+
+    assert swarming.calls() == 0
+    assert member.requeue_waiting() == 0
+
+
+def test_a_member_whose_executor_died_is_handed_off_again_by_the_per_minute_job(
+    swarming: Swarming,
+) -> None:
+    run_id, _ = swarming.launch(swarm(count=1, quorum=1))
+    unit = Unit(run_id, "alice", "crowd", 0)
+    assert members_store.claim(unit, "a-process-that-died", 0) is not None  # lease gone
+
+    assert member.requeue_waiting() == 1
+    [again] = run_messages(swarming.bus)
+    swarming.model.script_json(draft("Alpha"))
+    swarming.deliver(again)
+
+    assert swarming.run(run_id)["status"] == "succeeded"
+    assert swarming.calls() == 1

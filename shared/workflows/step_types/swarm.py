@@ -125,6 +125,8 @@ class SwarmType(StepType[SwarmStep]):
             "deadline": deadline.isoformat(),
         }
         unit = Unit(ctx.run_id, ctx.user_id, step.id)
+        if first:
+            members.reopen(unit)  # a retried run gives its failed members another go
         rows = members.ensure(unit, planned, payload, quorum)
         if not decide.settled(rows, quorum) and clock.now() < deadline:
             queue = handoff.get_run_queue()
