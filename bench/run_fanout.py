@@ -39,16 +39,17 @@ MINUTE = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
 class Workers:
-    """The fake bus's push subscription: 8 threads executing the runs it received."""
+    """The fake bus's push subscription: threads (8 unless told) executing the runs it
+    received."""
 
-    def __init__(self, fake: Any) -> None:
+    def __init__(self, fake: Any, workers: int = WORKERS) -> None:
         self.fake = fake
         self.delivered = 0
         self._lock = threading.Lock()
         self._queue: queue.Queue[Any] = queue.Queue()
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._pull, daemon=True)] + [
-            threading.Thread(target=self._work, daemon=True) for _ in range(WORKERS)
+            threading.Thread(target=self._work, daemon=True) for _ in range(workers)
         ]
         for thread in self._threads:
             thread.start()

@@ -29,6 +29,7 @@ def _registry() -> dict[str, tuple[str, Bench]]:
         run_fanout,
         run_resume,
         scheduler_reconcile,
+        swarm,
     )
 
     return {
@@ -39,6 +40,7 @@ def _registry() -> dict[str, tuple[str, Bench]]:
         "evolve-overhead": (evolve_overhead.__doc__ or "", evolve_overhead.run),
         "run-fanout": (run_fanout.__doc__ or "", run_fanout.run),
         "run-resume": (run_resume.__doc__ or "", run_resume.run),
+        "swarm": (swarm.__doc__ or "", swarm.run),
     }
 
 
@@ -51,6 +53,7 @@ NAMES = (
     "evolve-overhead",
     "run-fanout",
     "run-resume",
+    "swarm",
 )
 
 

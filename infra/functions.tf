@@ -38,9 +38,9 @@ locals {
     }
     workflow_run = {
       entry_point = "workflow_run"
-      description = "Executes one workflow run handed off on the runs topic (Pub/Sub push, private, OIDC)"
+      description = "Executes one workflow run, or one swarm member of a run, handed off on the runs topic (Pub/Sub push, private, OIDC)"
       public      = false
-      env_sets    = ["database", "events", "model", "vertex"]
+      env_sets    = ["database", "events", "runs", "model", "vertex"]
       secrets     = ["jwt_secret", "gemini_api_key"]
       # the longest a run's step may hold it: WORKFLOW_RUN_LEASE_SECONDS (600) covers it
       size = { memory = "512Mi", cpu = "1", timeout_seconds = 540, max_instances = 5, min_instances = 0, concurrency = 4 }
@@ -99,19 +99,24 @@ locals {
       EVENTS_TOPIC    = google_pubsub_topic.events.name
       EVENT_MAX_DEPTH = tostring(var.event_max_depth)
     }
-    # the functions that start runs hand each to workflow-run on this topic
+    # the functions that start runs hand each to workflow-run on this topic (and a
+    # swarm step's members, each on its own), within the agent pools' limits
     runs = {
-      RUNS_TOPIC = google_pubsub_topic.runs.name
+      RUNS_TOPIC            = google_pubsub_topic.runs.name
+      AGENT_POOL_LIMIT      = tostring(var.agent_pool_limit)
+      AGENT_POOL_USER_LIMIT = tostring(var.agent_pool_user_limit)
     }
     model = {
       MODEL_PROVIDER  = "gemini"
       GEMINI_MODEL    = var.gemini_model
+      GEMINI_MODELS   = join(",", var.gemini_models)
       EMBEDDING_MODEL = var.embedding_model
     }
     vertex = {
       GOOGLE_GENAI_USE_VERTEXAI = "true"
       GOOGLE_CLOUD_PROJECT      = var.project_id
       GOOGLE_CLOUD_LOCATION     = local.vertex_location
+      GOOGLE_CLOUD_LOCATIONS    = join(",", var.vertex_locations)
     }
     # the operations console's static files at /console (api only)
     console = {

@@ -112,6 +112,30 @@ variable "gemini_model" {
   default     = "gemini-2.5-flash"
 }
 
+variable "gemini_models" {
+  type        = list(string)
+  description = "GEMINI_MODELS: more generation models beside gemini_model; calls go round them, one answering 429/5xx left out for a while."
+  default     = []
+}
+
+variable "vertex_locations" {
+  type        = list(string)
+  description = "GOOGLE_CLOUD_LOCATIONS: more Vertex AI locations beside vertex_location; calls go round them, one answering 429/5xx left out for a while."
+  default     = []
+}
+
+variable "agent_pool_limit" {
+  type        = number
+  description = "AGENT_POOL_LIMIT: swarm member calls of one agent in flight at once in the installation; the rest wait queued."
+  default     = 50
+}
+
+variable "agent_pool_user_limit" {
+  type        = number
+  description = "AGENT_POOL_USER_LIMIT: swarm member calls of one agent in flight at once per user."
+  default     = 10
+}
+
 variable "embedding_model" {
   type        = string
   description = "EMBEDDING_MODEL: the embedding model (768 dimensions are stored)."

@@ -90,6 +90,17 @@ class Settings(BaseModel):
     """Attempts per model call, retries included (on 408, 429, 5xx, timeouts and transport errors)."""
     model_backoff_seconds: float = Field(1.0, ge=0, le=60, alias="MODEL_BACKOFF_SECONDS")
     """First retry delay of a model call; doubles per attempt (jittered, capped at 30 s)."""
+    gemini_models: str = Field("", alias="GEMINI_MODELS")
+    """More models to spread generate calls across (comma separated), beside
+    `GEMINI_MODEL`; one answering 429/5xx is left out for
+    `MODEL_ENDPOINT_BACKOFF_SECONDS`."""
+    google_cloud_locations: str = Field("", alias="GOOGLE_CLOUD_LOCATIONS")
+    """More Vertex AI locations to spread generate calls across (comma separated), beside
+    `GOOGLE_CLOUD_LOCATION`."""
+    model_endpoint_backoff_seconds: float = Field(
+        60.0, ge=0, le=3600, alias="MODEL_ENDPOINT_BACKOFF_SECONDS"
+    )
+    """How long a model endpoint that answered 429/5xx or timed out is left out."""
 
     # auth
     jwt_secret: str | None = Field(None, min_length=1, alias="JWT_SECRET", repr=False)
@@ -237,6 +248,11 @@ class Settings(BaseModel):
     """How long a queued run waits for its hand-off before the per-minute job starts it itself."""
     local_run_workers: int = Field(8, ge=1, le=64, alias="LOCAL_RUN_WORKERS")
     """Runs the local bus executes side by side under `segp serve`."""
+    agent_pool_limit: int = Field(50, ge=1, le=100_000, alias="AGENT_POOL_LIMIT")
+    """At most this many swarm member calls of one agent at once in the installation;
+    the rest wait, queued."""
+    agent_pool_user_limit: int = Field(10, ge=1, le=100_000, alias="AGENT_POOL_USER_LIMIT")
+    """At most this many swarm member calls of one agent at once per user."""
 
     # data lifecycle (docs/concepts/lifecycle.md): how long each kind of row is kept,
     # enforced by the daily purge

@@ -37,6 +37,7 @@ SYSTEM_EVENTS = (
     "memory.stored",
     "agent.error",
     "soul.updated",
+    "swarm.decided",
 )
 
 # what a CloudEvent carries beside the payload: the envelope's other fields, and the

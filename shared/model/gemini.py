@@ -2,21 +2,25 @@
 
 The same code path serves Google and any server that speaks the Gemini REST API
 (``GOOGLE_GEMINI_BASE_URL``). Every request runs under a per-call timeout and bounded
-retries (``shared.model.retry``); SDK errors become ``ModelFailure``. Structured
+retries (``shared.model.retry``); SDK errors become ``ModelFailure``. Generate calls
+go round the configured endpoints (``GEMINI_MODELS``, ``GOOGLE_CLOUD_LOCATIONS``), each
+attempt to the next one the circuit breaker has not left out (``shared.model.breaker``). Structured
 output is asked for as JSON with the schema attached, validated with pydantic, and
 repaired at most once by showing the model its reply and what was wrong with it."""
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Mapping
-from functools import cache, cached_property
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from shared import logs
 from shared.config import Settings
+from shared.model.breaker import Breaker, Endpoint
 from shared.model.gemini_faults import classify
 from shared.model.port import DIMENSIONS, ModelFailure, Result, T, TaskType, Usage
 from shared.model.retry import retrying
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
     from google.genai import types
 
 R = TypeVar("R")
+SATURATED = frozenset({"rate_limited", "retryable"})  # what opens an endpoint's breaker
 EMBED_BATCH = 100
 REPAIR = (
     "Your previous reply could not be used: {problem}\n"
@@ -44,9 +49,23 @@ class GeminiModel:
         self.model = settings.gemini_model
         self.embedding_model = settings.embedding_model
         self._credentials = credentials
+        self.endpoints = endpoints(settings)
+        self.breaker = Breaker(self.endpoints, settings.model_endpoint_backoff_seconds)
+        self._clients: dict[str | None, genai.Client] = {}
+        self._clients_lock = threading.Lock()
 
-    @cached_property
+    @property
     def _client(self) -> genai.Client:
+        """The client of the first endpoint's location (embeddings go there)."""
+        return self._client_at(self.endpoints[0].location)
+
+    def _client_at(self, location: str | None) -> genai.Client:
+        with self._clients_lock:
+            if location not in self._clients:
+                self._clients[location] = self._new_client(location)
+            return self._clients[location]
+
+    def _new_client(self, location: str | None) -> genai.Client:
         from google import genai
         from google.genai import types
 
@@ -58,7 +77,7 @@ class GeminiModel:
             return genai.Client(
                 vertexai=True,
                 project=s.google_cloud_project,
-                location=s.google_cloud_location,
+                location=location,
                 credentials=self._credentials,
                 http_options=options,
             )
@@ -78,13 +97,21 @@ class GeminiModel:
     def _generate(
         self, contents: list[types.Content], config: types.GenerateContentConfig, usage: Usage
     ) -> types.GenerateContentResponse:
-        reply = self._call(
-            lambda: self._client.models.generate_content(
-                model=self.model, contents=contents, config=config
-            ),
-            usage,
-            f"generate with {self.model}",
-        )
+        def attempt() -> types.GenerateContentResponse:
+            endpoint = self.breaker.pick()
+            try:
+                reply = self._client_at(endpoint.location).models.generate_content(
+                    model=endpoint.model, contents=contents, config=config
+                )
+            except Exception as exc:
+                fault = classify(exc)
+                if fault is not None and fault.kind in SATURATED:
+                    self.breaker.failed(endpoint)
+                raise
+            self.breaker.succeeded(endpoint)
+            return reply
+
+        reply = self._call(attempt, usage, f"generate with {self.model}")
         meta = reply.usage_metadata
         if meta is not None:
             usage.input_tokens += meta.prompt_token_count or 0
@@ -174,6 +201,27 @@ class GeminiModel:
                 )
             vectors.extend(_unit(v) for v in got)
         return Result(vectors, usage)
+
+
+def endpoints(settings: Settings) -> list[Endpoint]:
+    """Every (model, location) pair the settings name, the configured ones first."""
+    models = _unique([settings.gemini_model, *_listed(settings.gemini_models)])
+    locations: list[str | None] = [None]
+    if settings.use_vertexai:
+        locations = list(
+            _unique(
+                [settings.google_cloud_location or "", *_listed(settings.google_cloud_locations)]
+            )
+        )
+    return [Endpoint(model, location or None) for location in locations for model in models]
+
+
+def _listed(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
 
 
 class _Unfit(Exception):

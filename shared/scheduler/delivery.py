@@ -84,14 +84,17 @@ def _housekeeping() -> dict[str, int]:
     past the grace period, or their dispatch lease expired), drops ended rate-limit
     windows, resumes workflow runs whose executor died (their lease expired), starts
     queued runs whose hand-off was lost, wakes sleeping runs whose wake time has come,
-    closes the fire history of runs that ended or starts the runs of fires claimed by a
-    process that died, and once a day purges what retention no longer keeps."""
+    starts runs a concurrency limit held once they fit, closes the fire history of runs
+    that ended or starts the runs of fires claimed by a process that died, hands off
+    again swarm members waiting for a slot of their agent's pool, and once a day purges
+    what retention no longer keeps."""
     from shared.events.publish import relay_pending
     from shared.events.redispatch import redispatch_stranded
     from shared.lifecycle.retention import purge_daily
     from shared.scheduler.settle import settle_fires
+    from shared.swarm.member import requeue_waiting
     from shared.web.ratelimit import prune
-    from shared.workflows.engine import resume_expired, start_queued, wake_due
+    from shared.workflows.engine import resume_expired, start_held, start_queued, wake_due
 
     duties: dict[str, Callable[[], int]] = {
         "relayed": relay_pending,
@@ -100,7 +103,9 @@ def _housekeeping() -> dict[str, int]:
         "runsResumed": resume_expired,
         "runsStarted": start_queued,
         "runsWoken": wake_due,
+        "heldRunsStarted": start_held,
         "firesSettled": settle_fires,
+        "swarmMembersRequeued": requeue_waiting,
         "retentionPurged": purge_daily,
     }
     done: dict[str, int] = {}

@@ -53,22 +53,7 @@ def run_agent_step(
     """Run one agent action for ``user_id``; never raises for an agent's failure.
     ``will_retry``: the caller attempts the step again after a retryable failure; such
     a failure is remembered, but announced as ``agent.error`` only by the last attempt."""
-    agent = get_agent(agent_id)
-    if agent is None:
-        return AgentResult(False, {}, error=f"agent {agent_id} not found")
-    if action not in agent.actions:
-        return AgentResult(False, {}, error=f"agent {agent_id} has no action {action!r}")
-    memory = build_context(user_id, agent_id, _query(action, payload), budget_chars=CONTEXT_CHARS)
-    context = memory.text
-    task_payload = dict(payload)
-    if memory.soul is not None:
-        task_payload.setdefault("soul", _soul(memory.soul))
-    try:
-        answer = agent.execute(AgentTask(user_id, action, task_payload, context))
-    except Exception as exc:  # a third-party agent that breaks its contract
-        log.exception("agent %s raised on %s", agent_id, action)
-        answer = AgentResult(False, {}, error=f"agent {agent_id} failed: {type(exc).__name__}")
-    result = _storable(agent_id, answer)  # before the Evolver stores its content
+    result = call_agent(user_id, agent_id, action, payload)  # storable before it is evolved
     evolved = evolve_agent_result(user_id, agent_id, action, payload, result, depth=depth + 1)
     result = _storable(agent_id, evolved)
     keyed = {"effectKey": effect_key} if effect_key is not None else {}
@@ -110,6 +95,27 @@ def run_agent_step(
                 event_id=_caused(effect_key, "agent.error"),
             )
     return result
+
+
+def call_agent(user_id: str, agent_id: str, action: str, payload: dict[str, Any]) -> AgentResult:
+    """The agent's answer to one action, with the user's memory as its context (the
+    Digital Soul in the payload too); never raises, and an answer that cannot be stored
+    is a failure saying why."""
+    agent = get_agent(agent_id)
+    if agent is None:
+        return AgentResult(False, {}, error=f"agent {agent_id} not found")
+    if action not in agent.actions:
+        return AgentResult(False, {}, error=f"agent {agent_id} has no action {action!r}")
+    memory = build_context(user_id, agent_id, _query(action, payload), budget_chars=CONTEXT_CHARS)
+    task_payload = dict(payload)
+    if memory.soul is not None:
+        task_payload.setdefault("soul", _soul(memory.soul))
+    try:
+        answer = agent.execute(AgentTask(user_id, action, task_payload, memory.text))
+    except Exception as exc:  # a third-party agent that breaks its contract
+        log.exception("agent %s raised on %s", agent_id, action)
+        answer = AgentResult(False, {}, error=f"agent {agent_id} failed: {type(exc).__name__}")
+    return _storable(agent_id, answer)
 
 
 def _remembered(tx: Tx, user_id: str, effect_key: str, outcome: str) -> bool:

@@ -46,7 +46,9 @@ from shared.errors import AppError, Invalid, Retryable
 from shared.events.handlers import dispatch_listener
 from shared.logs import get
 from shared.rejections import record_rejection
-from shared.workflows import attempts, ended, handoff, runs, step_types, store, waits
+from shared.swarm import member
+from shared.swarm.members import Unit
+from shared.workflows import attempts, ended, flow, handoff, runs, step_types, store, waits
 
 log = get(__name__)
 T = TypeVar("T")
@@ -104,7 +106,9 @@ def start_many(requests: Sequence[runs.Request]) -> list[Started | AppError]:
             outcomes.append(claim)
             continue
         run, created = claim
-        if created and run["status"] == "queued":
+        if created and run["status"] == "queued" and run.get("held"):
+            outcomes.append(Started(runs.public(run), False))  # its flow control holds it
+        elif created and run["status"] == "queued":
             fresh.append((len(outcomes), run))
             outcomes.append(Started(runs.public(run), True))
         elif created and run["status"] == "running":
@@ -198,6 +202,8 @@ def deliver(data: Any, *, delivery_id: str | None = None) -> Delivered:
         record_rejection(SOURCE, exc.reason, body=exc.body, delivery_id=delivery_id)
         return "rejected"
     run_id, user_id = str(message.run_id), message.user_id
+    if message.member is not None and message.step_id is not None:
+        return _deliver_member(Unit(run_id, user_id, message.step_id, message.member))
     owner = _owner()
     begun = runs.begin(run_id, user_id, owner)
     if begun is not None:
@@ -216,6 +222,24 @@ def deliver(data: Any, *, delivery_id: str | None = None) -> Delivered:
         extra={"deliveryId": message_id or delivery_id},
     )
     return "duplicate"
+
+
+def _deliver_member(unit: Unit) -> Delivered:
+    if member.execute(unit) != "gone":
+        return "executed"
+    log.info("swarm member %s of run %s ended or is in other hands", unit.index, unit.run_id)
+    return "duplicate"
+
+
+def wake_settled(run_id: str, step_id: str) -> Row | None:
+    """Wake a run sleeping at ``step_id`` before its wake time, because what the step
+    waits for is over (a swarm settled), and execute it here; None when it was not."""
+    owner = _owner()
+    woken = runs.wake_early(run_id, step_id, owner)
+    if woken is None:
+        return None
+    log.info("workflow run %s woken: step %s settled", run_id, step_id)
+    return _execute(woken, owner)
 
 
 def execute_workflow(
@@ -372,7 +396,30 @@ def _execute(run: Row, owner: str) -> Row:
     after = _run(definition, list(run["step_results"] or []), scope, ctx)
     if after["status"] not in runs.UNFINISHED:
         ended.announce(after)
+        if flow.limits_concurrency(run):
+            _start_held(str(run["workflow_id"]))
     return after
+
+
+def _start_held(workflow_id: str) -> int:
+    """A run of a workflow with a concurrency limit ended: start the held runs that
+    now fit, handed off (or, without a hand-off, executed here one after another)."""
+    grace = get_settings().workflow_run_start_grace_seconds
+    released = flow.release(workflow_id, grace)
+    queue = handoff.get_run_queue()
+    if queue is not None and released:
+        _hand_off(queue, released)
+    elif queue is None:
+        for run in released:
+            _begin(run)
+    return len(released)
+
+
+def start_held(limit: int = 50) -> int:
+    """The per-minute job's duty: start the held runs that fit their workflow's
+    concurrency now (a run ended without releasing them: cancelled, or its process
+    died)."""
+    return sum(_start_held(workflow_id) for workflow_id in flow.held_workflows(limit))
 
 
 def _run(
@@ -529,6 +576,9 @@ def _pause(
     if paused is None:
         return _lost(ctx, stored, results)
     log.info("workflow run %s %s", ctx.run_id, what)
+    kind = step_types.of(waiting.get("type"))
+    if "nextAttemptAt" in waiting and kind is not None and kind.settled(ctx, waiting):
+        return wake_settled(ctx.run_id, str(waiting["id"])) or paused
     return paused
 
 

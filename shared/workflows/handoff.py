@@ -3,7 +3,8 @@ in Google Cloud one Pub/Sub message per run on ``RUNS_TOPIC``, pushed to the pri
 ``workflow-run`` function; under ``segp serve`` the local bus posts the same delivery
 to the local ``/workflow-run``. Without either, the claimer executes the run itself.
 
-A message names the run and its user (``{"runId", "userId"}``). Delivery is at least
+A message names the run and its user (``{"runId", "userId"}``), and for one member of
+a swarm step also the step and the member (``"stepId"``, ``"member"``). Delivery is at least
 once and nothing depends on it: a run whose hand-off was lost stays ``queued`` and the
 per-minute job starts it once its ``start_by`` passed (``engine.start_queued``)."""
 
@@ -35,6 +36,9 @@ class RunMessage(BaseModel):
 
     run_id: uuid.UUID = Field(alias="runId")
     user_id: str = Field(alias="userId", min_length=1, max_length=200)
+    # a swarm member of the run: its step and place (``shared.swarm.member``)
+    step_id: str | None = Field(None, alias="stepId", min_length=1, max_length=64)
+    member: int | None = Field(None, ge=0)
 
 
 class Unprocessable(Exception):
@@ -46,8 +50,11 @@ class Unprocessable(Exception):
 
 
 def message(run: Row) -> tuple[bytes, dict[str, str]]:
-    """The Pub/Sub message of one run: its data and attributes."""
+    """The Pub/Sub message of one run (or of one swarm member of it, when the row
+    names its ``step_id`` and ``member``): its data and attributes."""
     ids = {"runId": str(run["id"]), "userId": str(run["user_id"])}
+    if run.get("member") is not None:
+        ids |= {"stepId": str(run["step_id"]), "member": str(run["member"])}
     return json.dumps(ids).encode(), ids
 
 

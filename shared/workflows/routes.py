@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from shared.errors import Invalid
+from shared.swarm import members
 from shared.web.router import Ctx, Router, read_json
-from shared.workflows import runs, store, webhooks
+from shared.workflows import flow, runs, store, webhooks
 from shared.workflows.definition import MAX_DESCRIPTION, MAX_NAME, MAX_STEPS, validate_steps
 from shared.workflows.engine import execute_workflow, retry, wait
 from shared.workflows.schemas import (
@@ -27,6 +28,10 @@ from shared.workflows.schemas import (
 
 router = Router()
 TAG = "workflows"
+FLOW_CONTROL = (
+    'flow control: {"key": "{{trigger.payload.channel}}", "concurrency": N, '
+    '"rateLimit": {"limit": N, "periodSeconds": S}, "debounce": {"seconds": S}, "priority": P}'
+)
 
 
 class WorkflowBody(BaseModel):
@@ -37,6 +42,7 @@ class WorkflowBody(BaseModel):
     # validate_steps enforces the limit with its own message; the document states it
     steps: list[Any] = Field(default_factory=list, json_schema_extra={"maxItems": MAX_STEPS})
     is_active: bool = Field(True, alias="isActive")
+    flow_control: dict[str, Any] | None = Field(None, alias="flowControl", description=FLOW_CONTROL)
 
 
 class WorkflowChanges(BaseModel):
@@ -52,6 +58,9 @@ class WorkflowChanges(BaseModel):
         | SkipJsonSchema[None]
     ) = None
     is_active: bool | SkipJsonSchema[None] = Field(None, alias="isActive")
+    flow_control: dict[str, Any] | None = Field(
+        None, alias="flowControl", description=f"{FLOW_CONTROL}; null removes it"
+    )
 
 
 class RunBody(BaseModel):
@@ -104,7 +113,8 @@ def _idempotency_key(ctx: Ctx, scope: str) -> str | None:
 def create_workflow(ctx: Ctx) -> dict[str, Any]:
     body: WorkflowBody = ctx.body
     steps = validate_steps(body.steps)
-    workflow = store.create(ctx.user_id, body.name, body.description, steps, body.is_active)
+    rules = flow.validate(body.flow_control)
+    workflow = store.create(ctx.user_id, body.name, body.description, steps, body.is_active, rules)
     return {"success": True, "workflow": workflow}
 
 
@@ -139,7 +149,7 @@ def get_workflow(ctx: Ctx) -> dict[str, Any]:
 @router.route(
     "PUT",
     "/api/workflow/<id>",
-    summary="Change a workflow's name, description, steps or active flag",
+    summary="Change a workflow's name, description, steps, active flag or flow control",
     body=WorkflowChanges,
     response=envelope("workflow", WORKFLOW),
     tag=TAG,
@@ -149,11 +159,13 @@ def update_workflow(ctx: Ctx) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     for field in body.model_fields_set:
         value = getattr(body, field)
-        if value is None and field != "description":
+        if value is None and field not in ("description", "flow_control"):
             raise Invalid(f"{field} cannot be null")
         changes[field] = value
     if "steps" in changes:
         changes["steps"] = validate_steps(changes["steps"])
+    if "flow_control" in changes:
+        changes["flow_control"] = flow.validate(changes["flow_control"])
     workflow = store.update(ctx.user_id, ctx.params["id"], changes)
     return {"success": True, "workflow": workflow}
 
@@ -206,7 +218,7 @@ def run_workflow(ctx: Ctx) -> tuple[dict[str, Any], int]:
     tag=TAG,
 )
 def get_run(ctx: Ctx) -> dict[str, Any]:
-    return runs.get(ctx.user_id, ctx.params["runId"])
+    return members.with_progress(runs.get(ctx.user_id, ctx.params["runId"]))
 
 
 @router.route(

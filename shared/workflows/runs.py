@@ -20,6 +20,10 @@ passed (by the caller's clock, passed in, so the clock the wake time was compute
 is the one it is compared with). A run whose step waits for an event is ``waiting``,
 with a wait record (``shared.workflows.waits``) instead of a wake time.
 
+A workflow's flow control (``shared.workflows.flow``) is decided in the transactions
+that claim a run and that begin one; a run held back by a concurrency limit is queued
+and ``held`` (``begin`` does not take it) until the limit lets it go.
+
 A run handed to its own execution (``shared.workflows.handoff``) is claimed ``queued``:
 no lease, and ``start_by``, the moment the per-minute job starts it itself if no
 delivery did (``queued_due``). ``begin`` leases a queued run to whoever delivers it
@@ -36,9 +40,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from shared import keyset
+from shared import clock, keyset
 from shared.db import Row, Tx, get_database
 from shared.errors import AppError, Conflict, NotFound
+from shared.workflows import flow
 from shared.workflows.store import parse_id
 
 COLUMNS = (
@@ -55,8 +60,19 @@ UNFINISHED: tuple[str, ...] = ("queued", "running", "sleeping", "waiting")
 UNFINISHED_SQL = ", ".join(f"'{status}'" for status in UNFINISHED)
 RECENT = 20
 # what an executor needs to resume a run, beyond what the API shows
-RESUME_COLUMNS = f"{COLUMNS}, definition, depth, executions, start_by"
-_EXECUTOR_ONLY = ("definition", "depth", "executions", "start_by")
+RESUME_COLUMNS = (
+    f"{COLUMNS}, definition, depth, executions, start_by, flow_control, flow_key, priority, held"
+)
+_EXECUTOR_ONLY = (
+    "definition",
+    "depth",
+    "executions",
+    "start_by",
+    "flow_control",
+    "flow_key",
+    "priority",
+    "held",
+)
 _LEASE = "now() + make_interval(secs => %s)"
 
 
@@ -115,6 +131,7 @@ def claim_many(
                 start_by,
             ),
         )
+        inserted = flow.apply(tx, inserted, clock.now())
         by_id = {str(row["id"]): row for row in inserted}
         keys = [
             (r.user_id, r.idempotency_key)
@@ -151,7 +168,7 @@ WITH req AS (
 )
 INSERT INTO workflow_runs (id, workflow_id, user_id, trigger_type, trigger_data, input,
   status, error, idempotency_key, definition, depth, lease_owner, lease_until, start_by,
-  finished_at)
+  finished_at, flow_control)
 SELECT r.id, w.id, r.user_id, r.trigger_type, r.trigger_data, r.input,
   CASE WHEN w.is_active THEN o.status ELSE 'skipped' END,
   CASE WHEN w.is_active THEN NULL ELSE 'workflow is inactive' END,
@@ -159,7 +176,7 @@ SELECT r.id, w.id, r.user_id, r.trigger_type, r.trigger_data, r.input,
   CASE WHEN w.is_active AND NOT o.queued THEN o.owner END,
   CASE WHEN w.is_active AND NOT o.queued THEN now() + o.lease END,
   CASE WHEN w.is_active AND o.queued THEN o.start_by END,
-  CASE WHEN w.is_active THEN NULL ELSE now() END
+  CASE WHEN w.is_active THEN NULL ELSE now() END, w.flow_control
 FROM req r JOIN workflows w ON w.id = r.workflow_id AND w.user_id = r.user_id
 CROSS JOIN opts o
 ORDER BY r.user_id, r.idempotency_key
@@ -184,12 +201,13 @@ def begin(run_id: str, user_id: str, owner: str) -> Row | None:
     """Lease a queued run to ``owner``, running; the row, or None when it is not
     queued any more (another delivery began it, it was cancelled, or never existed)."""
     with get_database().transaction() as tx:
-        return tx.one(
+        row = tx.one(
             f"UPDATE workflow_runs SET status = 'running', start_by = NULL, lease_owner = %s, "
             f"lease_until = {_LEASE} WHERE id = %s AND user_id = %s AND status = 'queued' "
-            f"RETURNING {RESUME_COLUMNS}",
+            f"AND NOT held RETURNING {RESUME_COLUMNS}",
             (owner, lease_seconds(), run_id, user_id),
         )
+        return row if row is None or flow.admit(tx, row) else None
 
 
 def find(run_id: str, user_id: str) -> Row | None:
@@ -206,7 +224,7 @@ def queued_due(now: datetime, limit: int) -> list[Row]:
     with get_database().transaction() as tx:
         return tx.all(
             "SELECT id, user_id FROM workflow_runs WHERE status = 'queued' AND start_by <= %s "
-            "ORDER BY start_by LIMIT %s",
+            "ORDER BY priority DESC, start_by LIMIT %s",
             (now, limit),
         )
 
@@ -330,16 +348,29 @@ def due(now: datetime, limit: int) -> list[str]:
     return [str(r["id"]) for r in rows]
 
 
+_WAKE = (
+    f"UPDATE workflow_runs SET status = 'running', wake_at = NULL, lease_owner = %s, "
+    f"lease_until = {_LEASE}, executions = executions + 1 WHERE id = %s AND status = 'sleeping' "
+)
+
+
 def wake(run_id: str, owner: str, now: datetime) -> Row | None:
     """Lease a sleeping run whose wake time has come to ``owner``, running again; the
     row, or None when it is not due, or someone else woke or cancelled it first."""
     with get_database().transaction() as tx:
         return tx.one(
-            f"UPDATE workflow_runs SET status = 'running', wake_at = NULL, lease_owner = %s, "
-            f"lease_until = {_LEASE}, executions = executions + 1 "
-            "WHERE id = %s AND status = 'sleeping' AND wake_at <= %s "
-            f"RETURNING {RESUME_COLUMNS}",
+            f"{_WAKE} AND wake_at <= %s RETURNING {RESUME_COLUMNS}",
             (owner, lease_seconds(), run_id, now),
+        )
+
+
+def wake_early(run_id: str, step_id: str, owner: str) -> Row | None:
+    """Lease a run sleeping at ``step_id`` to ``owner`` before its wake time, running
+    again; None when it is not sleeping there (woken already, or never slept)."""
+    with get_database().transaction() as tx:
+        return tx.one(
+            f"{_WAKE} AND step_results -> -1 ->> 'id' = %s RETURNING {RESUME_COLUMNS}",
+            (owner, lease_seconds(), run_id, step_id),
         )
 
 

@@ -43,6 +43,26 @@ STEP_RESULT: Schema = {
             },
         },
         "nextAttemptAt": {**_TIME, "description": "when a waiting step is attempted again"},
+        "members": {
+            "type": "array",
+            "description": "swarm steps: each member's progress, as it stands",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "index": {"type": "integer"},
+                    "agentId": {"type": "string"},
+                    "action": {"type": "string"},
+                    "status": {
+                        "type": "string",
+                        "enum": ["queued", "running", "succeeded", "failed", "timed_out"],
+                    },
+                    "attempts": {"type": "integer"},
+                    "error": {"type": ["string", "null"]},
+                    "durationMs": {"type": ["number", "null"]},
+                },
+                "required": ["index", "agentId", "status", "attempts"],
+            },
+        },
         "waitingFor": {
             "type": "object",
             "description": "what a waitForEvent step waits for, while it waits",
@@ -90,6 +110,10 @@ WORKFLOW: Schema = {
         "description": {"type": ["string", "null"]},
         "steps": {"type": "array", "items": {"type": "object"}},
         "is_active": {"type": "boolean"},
+        "flow_control": {
+            "type": ["object", "null"],
+            "description": "concurrency, rateLimit, debounce, priority and their key",
+        },
         "created_at": _TIME,
         "updated_at": _TIME,
         "runs": {"type": "array", "items": RUN, "description": "recent runs (single workflow)"},

@@ -12,7 +12,7 @@ from shared.db.quota import check_quota
 from shared.errors import NotFound
 from shared.ids import object_id
 
-COLUMNS = "id, user_id, name, description, steps, is_active, created_at, updated_at"
+COLUMNS = "id, user_id, name, description, steps, is_active, flow_control, created_at, updated_at"
 
 
 def parse_id(value: str, what: str = "workflow") -> str:
@@ -21,14 +21,19 @@ def parse_id(value: str, what: str = "workflow") -> str:
 
 
 def create(
-    user_id: str, name: str, description: str | None, steps: list[dict[str, Any]], is_active: bool
+    user_id: str,
+    name: str,
+    description: str | None,
+    steps: list[dict[str, Any]],
+    is_active: bool,
+    flow_control: dict[str, Any] | None = None,
 ) -> Row:
     with get_database().transaction() as tx:
         check_quota(tx, "workflows", user_id, get_settings().max_workflows_per_user, "workflows")
         row = tx.one(
-            f"INSERT INTO workflows (user_id, name, description, steps, is_active) "
-            f"VALUES (%s, %s, %s, %s::jsonb, %s) RETURNING {COLUMNS}",
-            (user_id, name, description, json.dumps(steps), is_active),
+            f"INSERT INTO workflows (user_id, name, description, steps, is_active, flow_control) "
+            f"VALUES (%s, %s, %s, %s::jsonb, %s, %s::jsonb) RETURNING {COLUMNS}",
+            (user_id, name, description, json.dumps(steps), is_active, _json(flow_control)),
         )
     assert row is not None
     return row
@@ -57,13 +62,14 @@ def get(user_id: str, workflow_id: str) -> Row:
 def update(user_id: str, workflow_id: str, changes: dict[str, Any]) -> Row:
     """Apply ``changes`` (column -> value; ``steps`` already validated)."""
     workflow_id = parse_id(workflow_id)
-    allowed = ("name", "description", "steps", "is_active")
+    allowed = ("name", "description", "steps", "is_active", "flow_control")
     sets, params = ["updated_at = now()"], []
     for column in allowed:
         if column in changes:
-            sets.append(f"{column} = %s::jsonb" if column == "steps" else f"{column} = %s")
+            is_json = column in ("steps", "flow_control")
+            sets.append(f"{column} = %s::jsonb" if is_json else f"{column} = %s")
             value = changes[column]
-            params.append(json.dumps(value) if column == "steps" else value)
+            params.append(_json(value) if is_json else value)
     with get_database().transaction() as tx:
         row = tx.one(
             f"UPDATE workflows SET {', '.join(sets)} WHERE id = %s AND user_id = %s "
@@ -73,6 +79,10 @@ def update(user_id: str, workflow_id: str, changes: dict[str, Any]) -> Row:
     if row is None:
         raise NotFound("workflow not found")
     return row
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
 
 
 def delete(user_id: str, workflow_id: str) -> None:

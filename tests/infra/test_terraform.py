@@ -141,12 +141,17 @@ def test_the_scheduler_mirror_is_told_schedule_fire_and_the_invoker() -> None:
 
 
 def test_the_functions_that_start_runs_hand_them_to_the_runs_topic() -> None:
-    """A starter without RUNS_TOPIC would execute every run it claims itself."""
+    """A starter without RUNS_TOPIC would execute every run it claims itself (and
+    workflow-run every swarm step's members in its own threads)."""
     starters = {k for k, f in FUNCTIONS.items() if "runs" in f["env_sets"]}
-    assert starters == {"api", "schedule_fire", "event_dispatch"}
+    assert starters == {"api", "schedule_fire", "event_dispatch", "workflow_run"}
     for key in starters:
         assert Settings.from_env(function_env(key, "vertex")).run_handoff == "pubsub"
-    assert TF.locals["env_sets"]["runs"] == {"RUNS_TOPIC": "${google_pubsub_topic.runs.name}"}
+    assert TF.locals["env_sets"]["runs"] == {
+        "RUNS_TOPIC": "${google_pubsub_topic.runs.name}",
+        "AGENT_POOL_LIMIT": "${tostring(var.agent_pool_limit)}",
+        "AGENT_POOL_USER_LIMIT": "${tostring(var.agent_pool_user_limit)}",
+    }
 
 
 def test_the_treasury_webhook_reads_the_stripe_signing_secret() -> None:

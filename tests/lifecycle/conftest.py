@@ -86,6 +86,18 @@ def populate(api: Any, db: Database, user: str) -> dict[str, str]:
     )
     _sql(
         db,
+        "INSERT INTO swarm_members (run_id, step_id, member_index, user_id, agent_id, action) "
+        "VALUES (%s, 'crowd', 0, %s, 'scribe_01', 'generate') RETURNING run_id",
+        (waiting, user),
+    )
+    _sql(
+        db,
+        "INSERT INTO agent_pool_slots (holder, agent_id, user_id, expires_at) "
+        "VALUES (%s, 'scribe_01', %s, now() + interval '1 hour') RETURNING holder",
+        (f"{waiting}:crowd:0", user),
+    )
+    _sql(
+        db,
         "INSERT INTO scheduled_task_runs (task_id, user_id, fire_key, status, workflow_run_id) "
         "VALUES (%s, %s, 'slot:lifecycle', 'fired', %s) RETURNING id",
         (task, user, run),

@@ -6,11 +6,14 @@ answers ``generateContent``, ``batchEmbedContents``, ``embedContent`` (and Verte
 records every request, and replies from a per-test script:
 
     fake_gemini.script_json({"score": 7})     # the next generateContent reply
+    fake_gemini.script_json(v, when="Beta")   # ... the next one whose request holds "Beta"
     fake_gemini.script_text("plain words")    # a text reply (also: a non-JSON reply)
     fake_gemini.fail(429, times=2)            # the next two requests of any kind fail
     fake_gemini.delay(5)                      # the next request answers after 5 s
     fake_gemini.requests                      # what the model saw (path, body)
+    fake_gemini.most_generating               # the most generateContent requests open at once
     FakeGemini(latency=0.05)                  # every reply takes 50 ms (benchmarks)
+    FakeGemini(generate_latency=0.5)          # every generateContent reply takes 500 ms
 
 With nothing scripted, generateContent echoes the last user text (or, for a JSON
 request, an instance built from the response schema) and embeddings are feature
@@ -72,6 +75,7 @@ class _Reply:
     status: int = 200
     body: bytes | None = None  # None: answer with the default reply
     delay: float = 0.0
+    when: str | None = None  # only for a request whose body holds this text
 
 
 @dataclass
@@ -80,6 +84,9 @@ class FakeGemini:
 
     requests: list[Recorded] = field(default_factory=list)
     latency: float = 0.0  # seconds every request waits before its reply (a model's own time)
+    generate_latency: float = 0.0  # more seconds each generateContent reply waits
+    most_generating: int = 0  # the most generateContent requests in flight at once
+    _generating: int = 0
     _script: list[_Reply] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _wake: threading.Event = field(default_factory=threading.Event)
@@ -118,6 +125,7 @@ class FakeGemini:
         with self._lock:
             self._script.clear()
             self.requests.clear()
+            self.most_generating = 0
             self._wake.set()
             self._wake = threading.Event()
 
@@ -156,14 +164,16 @@ class FakeGemini:
             self._previous = None
 
     # -- script --------------------------------------------------------------------
-    def script_json(self, value: Any, *, times: int = 1) -> None:
-        """The next generateContent reply carries ``value`` serialised as JSON."""
-        self.script_text(json.dumps(value), times=times)
+    def script_json(self, value: Any, *, times: int = 1, when: str | None = None) -> None:
+        """The next generateContent reply carries ``value`` serialised as JSON; with
+        ``when``, the next one to a request whose JSON body holds that text (requests
+        sent side by side then get their replies whatever order they arrive in)."""
+        self.script_text(json.dumps(value), times=times, when=when)
 
-    def script_text(self, text: str, *, times: int = 1) -> None:
+    def script_text(self, text: str, *, times: int = 1, when: str | None = None) -> None:
         """The next generateContent reply carries ``text`` as its only part."""
         body = json.dumps(generate_reply(text)).encode()
-        self._push(_Reply("generate", body=body), times)
+        self._push(_Reply("generate", body=body, when=when), times)
 
     def script_reply(self, body: Any, *, status: int = 200, times: int = 1) -> None:
         """The next generateContent reply is exactly ``body`` (JSON-able or bytes)."""
@@ -201,9 +211,10 @@ class FakeGemini:
         """The next ``times`` requests get a 200 whose body is not JSON at all."""
         self._push(_Reply("any", body=b"<html>upstream says hello</html>"), times)
 
-    def delay(self, seconds: float, *, times: int = 1) -> None:
-        """The next ``times`` requests wait ``seconds`` before their (default) reply."""
-        self._push(_Reply("any", delay=seconds), times)
+    def delay(self, seconds: float, *, times: int = 1, only: str = "any") -> None:
+        """The next ``times`` requests (of any kind, or ``only="generate"``) wait
+        ``seconds`` before their (default) reply."""
+        self._push(_Reply(only, delay=seconds), times)
 
     def _push(self, reply: _Reply, times: int) -> None:
         with self._lock:
@@ -214,10 +225,10 @@ class FakeGemini:
         return [r for r in self.requests if r.operation == operation]
 
     # -- serving -------------------------------------------------------------------
-    def _next(self, kind: str) -> _Reply | None:
+    def _next(self, kind: str, raw: str) -> _Reply | None:
         with self._lock:
             for i, reply in enumerate(self._script):
-                if reply.applies_to in ("any", kind):
+                if reply.applies_to in ("any", kind) and (reply.when is None or reply.when in raw):
                     return self._script.pop(i)
         return None
 
@@ -238,8 +249,30 @@ class FakeGemini:
             _send(handler, 404, _error_body(404, f"no such method: {path}"))
             return
         kind = "generate" if operation == "generateContent" else "embed"
-        reply = self._next(kind)
+        if kind == "generate":
+            with self._lock:
+                self._generating += 1
+                self.most_generating = max(self.most_generating, self._generating)
+        try:
+            self._reply(handler, recorded, body, kind, raw, wake)
+        finally:
+            if kind == "generate":
+                with self._lock:
+                    self._generating -= 1
+
+    def _reply(
+        self,
+        handler: BaseHTTPRequestHandler,
+        recorded: Recorded,
+        body: Any,
+        kind: str,
+        raw: bytes,
+        wake: threading.Event,
+    ) -> None:
+        reply = self._next(kind, raw.decode(errors="replace"))
         delay = self.latency + (reply.delay if reply is not None else 0.0)
+        if kind == "generate":
+            delay += self.generate_latency
         if delay and wake.wait(delay):
             return  # reset while delayed: the client is long gone
         if reply is not None and reply.body is not None:

@@ -5,12 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.workflows.step_types import agent, condition, emit, http, sleep, wait_for_event
+from shared.workflows.step_types import (
+    agent,
+    condition,
+    emit,
+    http,
+    sleep,
+    swarm,
+    wait_for_event,
+)
 from shared.workflows.step_types.base import RunContext, StepModel, StepType
 
 REGISTRY: dict[str, StepType[Any]] = {
     kind.name: kind
-    for kind in (agent.TYPE, http.TYPE, emit.TYPE, condition.TYPE, sleep.TYPE, wait_for_event.TYPE)
+    for kind in (
+        agent.TYPE,
+        http.TYPE,
+        emit.TYPE,
+        condition.TYPE,
+        sleep.TYPE,
+        wait_for_event.TYPE,
+        swarm.TYPE,
+    )
 }
 NAMES = tuple(REGISTRY)
 

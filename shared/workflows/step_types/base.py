@@ -84,6 +84,11 @@ class StepType(ABC, Generic[S]):
         config = getattr(step, "config", None)
         return config.model_dump() if isinstance(config, BaseModel) else config
 
+    def settled(self, ctx: RunContext, record: dict[str, Any]) -> bool:
+        """Whether a step that just put its run to sleep may go on at once: what it
+        waits for happened while it was going to sleep (a swarm's members all ended)."""
+        return False
+
     def gate(self, output: Any) -> bool | None:
         """Whether a gate held (False skips the steps after it); None: not a gate."""
         return None
