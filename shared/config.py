@@ -216,7 +216,8 @@ class Settings(BaseModel):
     memory_exact_scan_max_rows: int = Field(10000, ge=0, alias="MEMORY_EXACT_SCAN_MAX_ROWS")
     """Recall scans a user's matching rows exactly up to this many; beyond, the HNSW index."""
     memory_ef_search_max: int = Field(1000, ge=40, le=1000, alias="MEMORY_EF_SEARCH_MAX")
-    """Highest `hnsw.ef_search` recall raises a query to (pgvector's maximum); past it, an exact scan."""
+    """Before pgvector 0.8: highest `hnsw.ef_search` recall raises a query to (pgvector's
+    maximum); past it, an exact scan."""
     memory_group_similarity: float = Field(0.8, gt=0, le=1, alias="MEMORY_CONSOLIDATION_SIMILARITY")
     """Cosine similarity that groups episodic memories for a summary."""
     memory_consolidation_window_days: int = Field(
