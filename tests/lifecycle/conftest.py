@@ -24,7 +24,11 @@ def settings(db_url: str, request: pytest.FixtureRequest) -> Settings:
     fake: FakeCloudScheduler = request.getfixturevalue("fake_scheduler")
     # batches of two rows: every export and purge here spans several batches
     s = test_settings(
-        db_url, RETENTION_BATCH_ROWS=2, EXPORT_BATCH_ROWS=2, **mirror_env(fake.address)
+        db_url,
+        RETENTION_BATCH_ROWS=2,
+        EXPORT_BATCH_ROWS=2,
+        RETENTION_FIRES_DAYS=180,
+        **mirror_env(fake.address),
     )
     bootstrap.configure(s)
     return s
