@@ -159,13 +159,8 @@ def run(
     return 1 if strict and missed else 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    if args.markdown:
-        print(report.markdown(report.RESULTS / "latest.json"))
-        return 0
+def run_parsed(args: argparse.Namespace) -> int:
+    """``run`` with the options ``add_arguments`` (or ``segp bench``) parsed."""
     return run(
         args.names,
         quick=args.quick,
@@ -174,3 +169,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         out=args.out,
         size=args.size,
     )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    if args.markdown:
+        print(report.markdown(report.RESULTS / "latest.json"))
+        return 0
+    return run_parsed(args)

@@ -231,16 +231,9 @@ def _bench(args: argparse.Namespace) -> int:
         )
         return 2
     sys.path.insert(0, str(root))  # bench/ and the test fakes it uses live beside shared/
-    from bench.runner import run
+    from bench.runner import run_parsed
 
-    return run(
-        args.names,
-        quick=args.quick,
-        save=not args.no_save,
-        strict=args.strict,
-        out=args.out,
-        size=args.size,
-    )
+    return run_parsed(args)
 
 
 def parser() -> argparse.ArgumentParser:
