@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
 	@$(BIN)/python -m pip install --quiet -e '.[dev]' 2>&1 | grep -v "is ignored" || true
 	@$(BIN)/python -c "import shared, pgserver, functions_framework" 
+	@.ci/portable-pgvector $(BIN)/python
 	@touch $(STAMP)
 
 # The benchmarks need the `bench` extra (matplotlib, for the chart) on top of dev.
