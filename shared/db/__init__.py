@@ -20,6 +20,7 @@ from shared.config import Settings, get_settings
 from shared.db.connect import Connect, connector_for
 from shared.db.features import ServerFeatures
 from shared.db.features import read as read_features
+from shared.db.statements import PLAN_CHANGED, Result, Statements
 from shared.db.vector import register
 from shared.errors import Retryable
 
@@ -57,37 +58,52 @@ def _prepare(conn: Any) -> None:
 
 
 class Tx:
-    """One transaction's cursor, and what its server offers (``features``). SQL uses
-    ``%s`` placeholders, always parameterised."""
+    """One transaction on a connection, and what its server offers (``features``). SQL
+    uses ``%s`` placeholders, always parameterised; each statement is prepared once per
+    connection (``shared.db.statements``)."""
 
-    def __init__(self, cursor: Any, features: ServerFeatures) -> None:
-        self._cur = cursor
+    def __init__(self, statements: Statements, features: ServerFeatures) -> None:
+        self._statements = statements
         self.features = features
         self.after_commit: list[Callable[[], None]] = []
         self.state: dict[str, Any] = {}  # per-transaction data of the layers above
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        self._cur.execute(sql, tuple(params))
-        return int(self._cur.rowcount)
+        return self._statements.run(sql, tuple(params)).row_count
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self._cur.executemany(sql, [tuple(r) for r in rows])
+        for row in rows:
+            self._statements.run(sql, tuple(row))
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        self._cur.execute(sql, tuple(params))
-        if self._cur.description is None:
-            return []
-        names = [d[0] for d in self._cur.description]
-        return [dict(zip(names, row, strict=True)) for row in self._cur.fetchall()]
+        return _rows(self._statements.run(sql, tuple(params)))
+
+    def batch(self, queries: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Row]]:
+        """The rows of each of several independent statements, sent together (one round
+        trip): for reads that do not depend on one another."""
+        results = self._statements.batch([(sql, tuple(params)) for sql, params in queries])
+        return [_rows(result) for result in results]
+
+    def defer(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Execute a write whose result nobody reads with the next statement or with
+        the commit, in the same round trip. When it fails the transaction rolls back
+        and the error is raised where it is sent (at the latest, leaving the block)."""
+        self._statements.defer(sql, tuple(params))
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         rows = self.all(sql, params)
         return rows[0] if rows else None
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        self._cur.execute(sql, tuple(params))
-        row = self._cur.fetchone()
-        return row[0] if row else None
+        result = self._statements.run(sql, tuple(params))
+        return result.rows[0][0] if result.rows else None
+
+
+def _rows(result: Result) -> list[Row]:
+    if result.columns is None:
+        return []
+    names = result.columns
+    return [dict(zip(names, row, strict=True)) for row in result.rows]
 
 
 class Database:
@@ -95,7 +111,7 @@ class Database:
 
     def __init__(self, connect: Connect, size: int = 4) -> None:
         self._connect = connect
-        self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
+        self._idle: queue.LifoQueue[Statements] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(size)
         self._features: ServerFeatures | None = None
 
@@ -111,20 +127,23 @@ class Database:
         """Read them again on the next checkout (after migrations created extensions)."""
         self._features = None
 
-    def _checkout(self) -> tuple[Any, ServerFeatures]:
+    def _checkout(self) -> tuple[Statements, ServerFeatures]:
         if not self._slots.acquire(timeout=30):
             raise Retryable("database: no connection free in the pool")
         try:
-            conn = self._idle.get_nowait()
+            pooled: Statements | None = self._idle.get_nowait()
         except queue.Empty:
-            conn = None
+            pooled = None
+        conn = pooled.conn if pooled is not None else None
         try:
             if conn is None:
                 conn = self._connect()
                 _prepare(conn)
+                pooled = Statements(conn)
             features = self._features or read_features(conn)
             self._features = features
-            return conn, features
+            assert pooled is not None
+            return pooled, features
         except Exception as exc:
             if conn is not None:
                 with contextlib.suppress(Exception):  # discarded anyway
@@ -132,52 +151,50 @@ class Database:
             self._slots.release()
             raise Retryable(f"database unavailable: {type(exc).__name__}") from exc
 
-    def _checkin(self, conn: Any, broken: bool) -> None:
+    def _checkin(self, pooled: Statements, broken: bool) -> None:
         if broken:
             with contextlib.suppress(Exception):  # discarded anyway
-                conn.close()
+                pooled.conn.close()
         else:
-            self._idle.put(conn)
+            self._idle.put(pooled)
         self._slots.release()
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         """Commit when the block ends, roll back when it raises. Callbacks a block adds
         to ``tx.after_commit`` run once the commit succeeded (e.g. publish an event)."""
-        conn, features = self._checkout()
+        statements, features = self._checkout()
         broken = False
-        cur = conn.cursor()
-        tx = Tx(cur, features)
+        tx = Tx(statements, features)
         try:
             yield tx
-            conn.commit()
+            statements.end(commit=True)
         except BaseException as exc:
             broken = _is_connection_error(exc)
             if not broken:
                 try:
-                    conn.rollback()
+                    statements.end(commit=False)
                 except Exception:
                     broken = True
+            if sqlstate(exc) == PLAN_CHANGED:  # its prepared statements are stale: drop it
+                broken = True
+                raise Retryable(f"database: a statement's result changed: {exc}") from exc
             if broken and not isinstance(exc, Retryable):
                 raise Retryable(f"database connection lost: {type(exc).__name__}") from exc
             raise
         finally:
-            try:
-                cur.close()
-            except Exception:
-                broken = True
-            self._checkin(conn, broken)
+            self._checkin(statements, broken)
         for callback in tx.after_commit:
             callback()
 
     def close(self) -> None:
         while True:
             try:
-                conn = self._idle.get_nowait()
+                pooled = self._idle.get_nowait()
             except queue.Empty:
                 return
             with contextlib.suppress(Exception):  # closing on shutdown
-                conn.close()
+                pooled.conn.close()
 
 
 def database_for(settings: Settings) -> Database:
