@@ -9,10 +9,13 @@ pure, executed in place by ``engine.run_inline``) and writes the row once: then
 ``dispatched``, all in one commit. When a trigger's workflow has a step that acts, the
 row is left ``dispatching`` under this delivery's lease, those runs start the usual
 way, and the row is marked ``dispatched`` after. The dispatch listeners
-(``shared.events.handlers``: runs waiting for an event) hear of every dispatched
-event, once per dispatch; when one expects the event (a run of its user waits for its type), the row is
-left ``dispatching`` too and marked ``dispatched`` once they heard it, so a crash in
-between is finished by the per-minute job. A redelivery of a dispatched event
+(``shared.events.handlers``: runs waiting for an event) hear of a dispatched event
+when one of them expects it by what the claim's transaction reads (a run of its user
+waits for its type): that read is the moment the event is dispatched, so a wait counts
+the events whose claim found it begun, and one that begins while a dispatch is in
+flight waits for the next. The row is then left ``dispatching`` and marked
+``dispatched`` once they heard it, so a crash in between is finished by the
+per-minute job; an event nobody expects is settled with no second transaction. A redelivery of a dispatched event
 runs nothing; one that arrives while another delivery holds the lease is acknowledged
 too (``in_progress``) and runs nothing: the holder finishes the event, and when the
 holder dies the per-minute job takes it over once the lease ran out, so nothing depends
@@ -32,10 +35,9 @@ from typing import Any, Literal
 from shared import logs, storable
 from shared.config import get_settings
 from shared.db import Row, Tx, get_database
-from shared.errors import Retryable
 from shared.events import claim, triggers
 from shared.events.envelope import Envelope, Unprocessable, decode_delivery
-from shared.events.handlers import listeners_expect, notify_listeners
+from shared.events.handlers import expectations, expected, notify_listeners
 from shared.rejections import record_rejection
 
 log = logs.get(__name__)
@@ -70,19 +72,34 @@ def dispatch(envelope: Envelope, *, delivery_id: str | None = None) -> Outcome:
 
 def _dispatch(envelope: Envelope, delivery_id: str | None) -> Outcome:
     event_id, wire = str(envelope.event_id), envelope.wire()
-    with get_database().transaction() as tx:
-        claimed = _claim(tx, envelope, delivery_id)
-        if not isinstance(claimed, str):
-            done, settled = triggers.fire_inline(tx, claimed)
-            # a listener that expects the event keeps the lease until it heard it
-            final = settled and not listeners_expect(tx, wire)
-            claim.write(tx, claimed, "dispatched" if final else "dispatching", triggered=done)
+    try:
+        with get_database().transaction() as tx:
+            # the claim, the user's triggers of the type and what the listeners expect
+            # are independent reads: one round trip
+            expecting = expectations(wire)
+            lock, active, *answers = tx.batch(
+                [
+                    claim.lock_query(envelope),
+                    triggers.active_query(envelope.user_id, envelope.event_type),
+                    *expecting,
+                ]
+            )
+            claimed = _claim(tx, envelope, claim.locked(envelope, lock), delivery_id)
+            if not isinstance(claimed, str):
+                inline = triggers.fire_inline(tx, claimed, active)
+                done, settled = inline.triggered, inline.settled
+                # a listener that expects the event keeps the lease until it heard it
+                final = settled and not expected(answers)
+                status = "dispatched" if final else "dispatching"
+                claim.write(tx, claimed, status, triggered=done, along=inline.counting)
+    except Exception as exc:
+        if claim.raced(exc):
+            raise claim.Raced(event_id) from exc
+        raise
     if isinstance(claimed, str):
         log.info("event not dispatched: %s", claimed, extra={"eventId": event_id})
         return Outcome(claimed, event_id)
-    if final:
-        _tell_listeners(wire)
-    else:
+    if not final:
         try:
             if not settled:
                 done = triggers.fire({**claimed, "triggered": done})
@@ -93,19 +110,6 @@ def _dispatch(envelope: Envelope, delivery_id: str | None) -> Outcome:
             raise
     log.info("event dispatched", extra={"eventId": event_id, "triggered": len(done)})
     return Outcome("dispatched", event_id, done)
-
-
-def _tell_listeners(wire: dict[str, Any]) -> None:
-    """The listeners of an event settled in one commit: none expected it then, so what
-    they may find now began alongside the dispatch, and a database gone in between
-    takes nothing from the event (its delivery is acknowledged all the same)."""
-    try:
-        notify_listeners(wire)
-    except Retryable as exc:
-        log.warning(
-            "event dispatched; its listeners could not hear it",
-            extra={"eventId": wire["eventId"], "error": exc.message},
-        )
 
 
 def reject(reason: str, *, body: str | None, delivery_id: str | None) -> None:
@@ -127,13 +131,12 @@ def screen(raw: bytes, *, delivery_id: str | None) -> bool:
     return False
 
 
-def _claim(tx: Tx, envelope: Envelope, delivery_id: str | None) -> Row | Status:
-    """The event row, locked in ``tx`` for this delivery to dispatch; or why not (the
-    row then records it)."""
+def _claim(tx: Tx, envelope: Envelope, row: Row, delivery_id: str | None) -> Row | Status:
+    """The event row, locked in ``tx`` (``row``), for this delivery to dispatch; or
+    why not (the row then records it)."""
     settings = get_settings()
-    if tx.scalar("SELECT 1 FROM retired_events WHERE id = %s", (str(envelope.event_id),)):
+    if row["retired"]:
         return "duplicate"  # dispatched long ago, its row purged or erased since
-    row = claim.lock(tx, envelope)
     if (row["user_id"], row["event_type"]) != (envelope.user_id, envelope.event_type):
         record_rejection(
             SOURCE,

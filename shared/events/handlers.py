@@ -3,13 +3,13 @@ users' own triggers (for example one ``goals.generation_requested`` event per us
 which the goal engine answers). A handler takes the decoded envelope and must be
 idempotent per event id.
 
-Dispatch listeners hear of every dispatched event, whatever its type (workflow runs
-waiting for an event are resumed by one). Each also says, inside the dispatch's claim
-transaction, whether it expects to act on the event: only then does the dispatch keep
-its lease until the listeners heard it, so a crash in between is finished by the
-per-minute job; an event no listener expects is settled in the claim's one commit and
-heard after it. Capabilities register both here, so dispatch reaches them without
-importing them."""
+Dispatch listeners hear of dispatched events, whatever their type (workflow runs
+waiting for an event are resumed by one). Each gives the query that tells, inside the
+dispatch's claim transaction (read together with the claim), whether it expects to act
+on the event: only then does the dispatch keep its lease until the listeners heard it,
+so a crash in between is finished by the per-minute job; an event no listener expects
+is settled in the claim's one commit. Capabilities register both here, so dispatch
+reaches them without importing them."""
 
 from __future__ import annotations
 
@@ -17,10 +17,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from shared.db import Tx
+from typing import Any
 
 Envelope = dict[str, Any]
 
@@ -38,18 +35,20 @@ def system_handler(
 
 
 Hear = Callable[[Envelope], object]
+# SQL and its parameters, answering one row whose first column says yes or no
+Query = tuple[str, tuple[Any, ...]]
 
 
 @dataclass(frozen=True)
 class DispatchListener:
     hear: Hear
-    expects: Callable[[Tx, Envelope], bool]  # read in the claim's transaction
+    expects: Callable[[Envelope], Query]  # read in the claim's transaction
 
 
 dispatch_listeners: list[DispatchListener] = []
 
 
-def dispatch_listener(*, expects: Callable[[Tx, Envelope], bool]) -> Callable[[Hear], Hear]:
+def dispatch_listener(*, expects: Callable[[Envelope], Query]) -> Callable[[Hear], Hear]:
     def register(fn: Hear) -> Hear:
         listener = DispatchListener(fn, expects)
         if listener not in dispatch_listeners:
@@ -84,10 +83,15 @@ def notify_listeners(envelope: Envelope) -> None:
         listener.hear(envelope)
 
 
-def listeners_expect(tx: Tx, envelope: Envelope) -> bool:
-    """Whether a dispatch listener may act on the event, by what ``tx`` reads now."""
+def expectations(envelope: Envelope) -> list[Query]:
+    """The queries telling whether each dispatch listener may act on the event."""
     _load()
-    return any(listener.expects(tx, envelope) for listener in dispatch_listeners)
+    return [listener.expects(envelope) for listener in dispatch_listeners]
+
+
+def expected(answers: list[list[dict[str, Any]]]) -> bool:
+    """Whether any listener expects the event, by the answers to ``expectations``."""
+    return any(rows and next(iter(rows[0].values())) for rows in answers)
 
 
 def check_publishable(event_type: str) -> str:

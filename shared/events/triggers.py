@@ -114,18 +114,28 @@ def delete(user_id: str, trigger_id: str) -> None:
             raise NotFound("trigger not found")
 
 
-def fire_inline(tx: Tx, event: Row) -> tuple[list[dict[str, Any]], bool]:
+@dataclass(frozen=True)
+class Inline:
+    """What ``fire_inline`` settled: the event's ``triggered`` so far, whether nothing
+    is left for ``fire``, and the statement counting the triggers of the runs it
+    executed (for the claim's write to carry, ``claim.write(along=...)``)."""
+
+    triggered: list[dict[str, Any]]
+    settled: bool
+    counting: tuple[str, tuple[Any, ...]] | None
+
+
+def fire_inline(tx: Tx, event: Row, active: list[Row]) -> Inline:
     """What the claim's transaction ``tx`` can settle itself: the triggers not run (a
     cycle) and the runs of workflows whose steps are all pure, executed and recorded
     in ``tx`` (``engine.run_inline``), with the trigger counts, so they commit with the
-    claim. Returns the event's ``triggered`` so far (the caller writes it into the
-    claim) and whether nothing is left for ``fire`` (no other trigger, no handler)."""
+    claim. ``active`` is what ``active_query`` read in ``tx``."""
     user_id, payload = event["user_id"], _payload(event)
     done = list(event["triggered"] or [])
     seen = {entry.get("triggerId") or entry.get("handler") for entry in done}
     settled: list[dict[str, Any]] = []
     left = handler_for(event["event_type"]) is not None and event["event_type"] not in seen
-    for trigger in _active(tx, event):
+    for trigger in active:
         if str(trigger["id"]) in seen or not _matches(trigger, payload):
             continue
         entry = _cycle(event, trigger)
@@ -136,8 +146,9 @@ def fire_inline(tx: Tx, event: Row) -> tuple[list[dict[str, Any]], bool]:
                 continue
             entry = _entry(trigger) | {"runId": str(run["id"]), "status": run["status"]}
         settled.append(entry)
-    _count(tx, user_id, [entry["triggerId"] for entry in settled if "runId" in entry])
-    return done + settled, not left
+    counted = [entry["triggerId"] for entry in settled if "runId" in entry]
+    counting = (_COUNT, (counted, user_id)) if counted else None
+    return Inline(done + settled, not left, counting)
 
 
 def fire(event: Row) -> list[dict[str, Any]]:
@@ -171,16 +182,20 @@ def _payload(event: Row) -> dict[str, Any]:
     return event["event_data"] if isinstance(event["event_data"], dict) else {}
 
 
-def _active(tx: Tx, event: Row) -> list[Row]:
+def active_query(user_id: str, event_type: str) -> tuple[str, tuple[Any, ...]]:
     """The user's active triggers of the event's type, with their workflow's steps
     (what ``fire_inline`` needs to tell whether a run can be executed in place)."""
-    return tx.all(
+    return (
         "SELECT t.id, t.workflow_id, t.conditions, t.allow_recursion, w.steps, w.is_active "
         "FROM event_triggers t JOIN workflows w ON w.id = t.workflow_id "
         "AND w.user_id = t.user_id WHERE t.user_id = %s AND t.event_type = %s "
         "AND t.is_active ORDER BY t.created_at, t.id",
-        (event["user_id"], event["event_type"]),
+        (user_id, event_type),
     )
+
+
+def _active(tx: Tx, event: Row) -> list[Row]:
+    return tx.all(*active_query(event["user_id"], event["event_type"]))
 
 
 def _entry(trigger: Row) -> dict[str, Any]:
@@ -208,13 +223,15 @@ def _start(event: Row, trigger: Row, payload: dict[str, Any]) -> _Start:
     return _Start(trigger_data, f"event:{event_id}:{trigger_id}", event["depth"])
 
 
+_COUNT = (
+    "UPDATE event_triggers SET triggered_count = triggered_count + 1, "
+    "last_triggered_at = now() WHERE id = ANY(%s::uuid[]) AND user_id = %s"
+)
+
+
 def _count(tx: Tx, user_id: str, trigger_ids: list[str]) -> None:
     if trigger_ids:
-        tx.execute(
-            "UPDATE event_triggers SET triggered_count = triggered_count + 1, "
-            "last_triggered_at = now() WHERE id = ANY(%s::uuid[]) AND user_id = %s",
-            (trigger_ids, user_id),
-        )
+        tx.execute(_COUNT, (trigger_ids, user_id))
 
 
 def _matches(trigger: Row, payload: dict[str, Any]) -> bool:

@@ -62,6 +62,7 @@ class Started:
 
     run: Row
     executed: bool
+    found: bool = False  # an earlier start's run, left to whoever holds it or done
 
 
 def start(
@@ -180,7 +181,7 @@ def _again(run: Row) -> Started:
         begun = _begin(run)
         if begun is not None:
             return Started(begun, True)
-    return Started(runs.public(run), False)
+    return Started(runs.public(run), False, found=True)
 
 
 def _begin(run: Row) -> Row | None:
@@ -334,8 +335,8 @@ def wake_due(limit: int = 50) -> int:
     return woken + _each(waits.timed_out(now, limit), lambda run_id: _end_wait(run_id, now))
 
 
-def _awaited(tx: Tx, event: dict[str, Any]) -> bool:
-    return waits.awaited(tx, event, clock.now())
+def _awaited(event: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    return waits.awaited(event, clock.now())
 
 
 @dispatch_listener(expects=_awaited)

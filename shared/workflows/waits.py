@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from shared import conditions
-from shared.db import Row, Tx, get_database
+from shared.db import Row, get_database
 from shared.errors import AppError
 from shared.logs import get
 from shared.workflows import runs
@@ -74,15 +74,14 @@ def matching(event: dict[str, Any], now: datetime) -> list[str]:
     return [str(r["run_id"]) for r in rows if _holds(r, payload)]
 
 
-def awaited(tx: Tx, event: dict[str, Any], now: datetime) -> bool:
-    """Whether a run of the event's user waits for its type, not timed out by ``now``
-    (its conditions unread: erring towards yes only costs the dispatch a commit)."""
-    return bool(
-        tx.scalar(
-            "SELECT EXISTS (SELECT 1 FROM workflow_waits WHERE user_id = %s "
-            "AND event_type = %s AND timeout_at > %s)",
-            (event["userId"], event["eventType"], now),
-        )
+def awaited(event: dict[str, Any], now: datetime) -> tuple[str, tuple[Any, ...]]:
+    """The query telling whether a run of the event's user waits for its type, not
+    timed out by ``now`` (its conditions unread: erring towards yes only costs the
+    dispatch a commit)."""
+    return (
+        "SELECT EXISTS (SELECT 1 FROM workflow_waits WHERE user_id = %s "
+        "AND event_type = %s AND timeout_at > %s)",
+        (event["userId"], event["eventType"], now),
     )
 
 
