@@ -352,7 +352,9 @@ def _outcome(claim: Claim, started: Started | AppError) -> dict[str, Any]:
     run = started.run
     if run["status"] not in UNFINISHED:  # whoever executed it, the run has ended
         _finish(claim.row_id, "fired", run["id"], f"workflow run {run['status']}")
-    if claim.resumed and not started.executed:
+    # another delivery set the run going (this claim's earlier attempt, or a delivery
+    # that resumed this claim before it started the run): it answers ``fired``
+    if (claim.resumed or started.found) and not started.executed:
         return {
             **outcome,
             "status": "duplicate",
