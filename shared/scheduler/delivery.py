@@ -92,7 +92,7 @@ def _housekeeping() -> dict[str, int]:
     from shared.events.redispatch import redispatch_stranded
     from shared.lifecycle.retention import purge_daily
     from shared.scheduler.settle import settle_fires
-    from shared.swarm.member import requeue_waiting
+    from shared.swarm.queueing import requeue_members
     from shared.web.ratelimit import prune
     from shared.workflows.engine import resume_expired, start_held, start_queued, wake_due
 
@@ -105,7 +105,7 @@ def _housekeeping() -> dict[str, int]:
         "runsWoken": wake_due,
         "heldRunsStarted": start_held,
         "firesSettled": settle_fires,
-        "swarmMembersRequeued": requeue_waiting,
+        "swarmMembersRequeued": requeue_members,
         "retentionPurged": purge_daily,
     }
     done: dict[str, int] = {}

@@ -95,13 +95,15 @@ class Swarming:
     runner: Any
     model: FakeGemini
 
-    def launch(self, steps: list[dict[str, Any]]) -> tuple[str, list[Published]]:
+    def launch(self, steps: list[dict[str, Any]], *, lose: int = 0) -> tuple[str, list[Published]]:
         """Start a run and deliver it: the swarm step hands its members off and the
-        run sleeps. The run's id and the members' messages, by member."""
+        run sleeps. The run's id and the members' messages, by member; with ``lose``,
+        the first that many members' messages are lost on the way."""
         wid = make_workflow(self.user, steps)
         res = self.user.post(f"/api/workflow/{wid}/run", json={"input": {"topic": "tea"}})
         assert res.status_code == 202, res.get_json()
         [message] = run_messages(self.bus)
+        self.bus.publisher.lose = lose
         hand_over(self.runner, message)
         members = sorted(run_messages(self.bus), key=lambda m: int(m.attributes["member"]))
         return res.get_json()["run"]["id"], members

@@ -22,9 +22,10 @@ from pydantic import Field
 
 from shared import clock
 from shared.agents.registry import agents, get_agent
+from shared.config import get_settings
 from shared.db import get_database
 from shared.events import outbox
-from shared.swarm import decide, member, members
+from shared.swarm import decide, member, members, queueing
 from shared.swarm.members import Planned, Unit
 from shared.swarm.outcome import decided
 from shared.workflows import handoff
@@ -125,9 +126,10 @@ class SwarmType(StepType[SwarmStep]):
             "deadline": deadline.isoformat(),
         }
         unit = Unit(ctx.run_id, ctx.user_id, step.id)
+        start_by = clock.now() + timedelta(seconds=get_settings().workflow_run_start_grace_seconds)
         if first:
-            members.reopen(unit)  # a retried run gives its failed members another go
-        rows = members.ensure(unit, planned, payload, quorum)
+            members.reopen(unit, start_by)  # a retried run gives its failed members another go
+        rows = members.ensure(unit, planned, payload, quorum, start_by)
         if not decide.settled(rows, quorum) and clock.now() < deadline:
             queue = handoff.get_run_queue()
             if queue is None:
@@ -137,7 +139,8 @@ class SwarmType(StepType[SwarmStep]):
             else:
                 if first:
                     queued = [r for r in rows if r["status"] == "queued"]
-                    member.hand_off(queue, [replace(unit, index=r["member_index"]) for r in queued])
+                    units = [replace(unit, index=r["member_index"]) for r in queued]
+                    queueing.hand_off(queue, units)
                 raise StepWaits(deadline)
         if any(r["status"] not in members.ENDED for r in rows):
             reason = "timed out" if not decide.settled(rows, quorum) else "quorum out of reach"
