@@ -250,10 +250,9 @@ class Settings(BaseModel):
     local_run_workers: int = Field(8, ge=1, le=64, alias="LOCAL_RUN_WORKERS")
     """Runs the local bus executes side by side under `segp serve`."""
     agent_pool_limit: int = Field(50, ge=1, le=100_000, alias="AGENT_POOL_LIMIT")
-    """At most this many swarm member calls of one agent at once in the installation;
-    the rest wait, queued."""
+    """At most this many calls of one agent at once in the installation (a workflow's agent steps and swarm members alike); the rest wait, queued, holding no process. See [Swarm](../concepts/swarm.md#agent-pools)."""
     agent_pool_user_limit: int = Field(10, ge=1, le=100_000, alias="AGENT_POOL_USER_LIMIT")
-    """At most this many swarm member calls of one agent at once per user."""
+    """At most this many calls of one agent at once per user (agent steps and swarm members); one user's calls never count against another user's share."""
 
     # data lifecycle (docs/concepts/lifecycle.md): how long each kind of row is kept,
     # enforced by the daily purge

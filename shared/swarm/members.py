@@ -145,20 +145,29 @@ def requeue(unit: Unit, owner: str) -> bool:
         )
 
 
-def waiting_for_slot(agent_id: str | None, user_limit: int, limit: int) -> list[Unit]:
-    """Members waiting for a slot (of ``agent_id``, or of any agent), the longest
-    waiting first, leaving out those whose user holds all of their share of the pool."""
+def waiting_for_slot(
+    agent_id: str | None, user_limit: int, limit: int
+) -> list[tuple[Unit, datetime]]:
+    """Members waiting for a slot (of ``agent_id``, or of any agent), each with since
+    when, the longest waiting first, leaving out those whose user holds all of their
+    share of the pool."""
     with get_database().transaction() as tx:
         rows = tx.all(
-            "SELECT m.run_id, m.user_id, m.step_id, m.member_index FROM swarm_members m "
-            "WHERE m.status = 'queued' AND m.slot_wait_since IS NOT NULL "
+            "SELECT m.run_id, m.user_id, m.step_id, m.member_index, m.slot_wait_since "
+            "FROM swarm_members m WHERE m.status = 'queued' AND m.slot_wait_since IS NOT NULL "
             f"AND (%s::text IS NULL OR m.agent_id = %s) AND {_RUN_UNFINISHED.replace('run_id', 'm.run_id')} "
             "AND (SELECT count(*) FROM agent_pool_slots s WHERE s.agent_id = m.agent_id "
             "AND s.user_id = m.user_id AND s.expires_at >= now()) < %s "
             "ORDER BY m.slot_wait_since, m.run_id, m.member_index LIMIT %s",
             (agent_id, agent_id, user_limit, limit),
         )
-    return [Unit(str(r["run_id"]), r["user_id"], r["step_id"], r["member_index"]) for r in rows]
+    return [
+        (
+            Unit(str(r["run_id"]), r["user_id"], r["step_id"], r["member_index"]),
+            r["slot_wait_since"],
+        )
+        for r in rows
+    ]
 
 
 def stalled(limit: int) -> list[Unit]:

@@ -4,6 +4,7 @@ and the events it caused."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,14 +71,16 @@ def decided_events(db: Database, run_id: str) -> list[dict[str, Any]]:
 def handed_off(db_url: str, bus: FakePubSub, model: FakeGemini, **overrides: Any) -> Settings:
     """Settings under which runs and swarm members are handed off on the fake Pub/Sub
     and members call the fake Gemini (once per attempt)."""
-    return bus_settings(
-        db_url,
-        bus,
-        RUNS_TOPIC="segp-runs",
-        DB_POOL_SIZE=12,
-        **model.env(MODEL_MAX_ATTEMPTS=1),
-        **overrides,
-    )
+    values: dict[str, Any] = {"RUNS_TOPIC": "segp-runs", "DB_POOL_SIZE": 12}
+    return bus_settings(db_url, bus, **(values | model.env(MODEL_MAX_ATTEMPTS=1) | overrides))
+
+
+@pytest.fixture
+def slow_model(fake_gemini: FakeGemini) -> Iterator[FakeGemini]:
+    """The fake Gemini holding every reply a while, so that calls overlap."""
+    fake_gemini.latency = 0.2
+    yield fake_gemini
+    fake_gemini.latency = 0.0
 
 
 @pytest.fixture(scope="module")
