@@ -101,6 +101,10 @@ class Settings(BaseModel):
         60.0, ge=0, le=3600, alias="MODEL_ENDPOINT_BACKOFF_SECONDS"
     )
     """How long a model endpoint that answered 429/5xx or timed out is left out."""
+    model_endpoint_share_seconds: float = Field(
+        5.0, ge=0, le=300, alias="MODEL_ENDPOINT_SHARE_SECONDS"
+    )
+    """With more than one endpoint, how long an instance goes on with its copy of the endpoints every instance left out (`model_endpoint_breakers`) before reading it again: at most one query per this many seconds per instance. 0: each instance keeps its breaker to itself. See [Model](../concepts/model.md)."""
 
     # auth
     jwt_secret: str | None = Field(None, min_length=1, alias="JWT_SECRET", repr=False)
