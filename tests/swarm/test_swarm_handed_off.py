@@ -19,6 +19,7 @@ from shared.swarm import queueing
 from shared.swarm.members import Unit
 from shared.workflows import engine
 from tests.conftest import function_client
+from tests.events.helpers import make_workflow
 from tests.support.fake_gemini import FakeGemini
 from tests.support.fake_pubsub import FakePubSub
 from tests.swarm.conftest import (
@@ -63,6 +64,21 @@ def test_members_are_handed_off_one_message_each_and_the_run_sleeps_showing_them
     assert swarming.calls() == 0  # nothing ran in the run's delivery
 
 
+def test_the_answer_to_a_run_request_shows_a_swarm_still_out_with_its_members(
+    swarming: Swarming,
+) -> None:
+    wid = make_workflow(swarming.user, swarm())
+    keyed = {"json": {"input": {"topic": "tea"}}, "headers": {"Idempotency-Key": "crowd-1"}}
+    assert swarming.user.post(f"/api/workflow/{wid}/run", **keyed).status_code == 202
+    swarming.deliver(*run_messages(swarming.bus))  # the run: its members are handed off
+
+    again = swarming.user.post(f"/api/workflow/{wid}/run?wait=0", **keyed)
+
+    assert again.status_code == 202
+    members = swarm_record(again.get_json()["run"])["members"]
+    assert [m["status"] for m in members] == ["queued"] * 3
+
+
 def test_a_vote_takes_the_majority_answer_with_the_tally_and_one_model_call_per_member(
     db: Database, swarming: Swarming
 ) -> None:
@@ -88,7 +104,7 @@ def test_a_vote_takes_the_majority_answer_with_the_tally_and_one_model_call_per_
     assert event["user_id"] == "alice"
     assert event["event_data"] | {"runId": run_id} == {
         "runId": run_id, "workflowId": run["workflow_id"], "stepId": "crowd",
-        "strategy": "vote", "winner": 0, "quorum": 2, "succeeded": 3, "members": 3,
+        "strategy": "vote", "winner": 0, "decision": "Alpha", "quorum": 2, "succeeded": 3, "members": 3,
     }  # fmt: skip
 
 
@@ -186,6 +202,21 @@ def test_best_takes_the_member_the_critic_scores_highest_over_the_majority(
     assert [m["score"] for m in output["members"]] == [0.4, 0.4, 0.9]
     assert swarming.calls() == 3 + 3
     assert output["usage"]["judging"]["calls"] == 3
+
+
+def test_a_decision_too_large_for_an_event_is_announced_without_it(
+    db: Database, swarming: Swarming
+) -> None:
+    run_id, members = swarming.launch(swarm(count=1, quorum=1, decide="best"))
+    swarming.model.script_json(draft("Long") | {"content": "word " * 1000})
+    swarming.model.script_json(critique(0.8), when="Long")
+    swarming.deliver(*members)
+
+    [event] = decided_events(db, run_id)
+    assert event["event_data"]["decision"] is None
+    assert event["event_data"]["decisionOmitted"] is True
+    output = swarm_record(swarming.run(run_id))["output"]
+    assert output["decision"]["content"] == "word " * 1000
 
 
 @pytest.mark.parametrize(("merge_score", "kept"), [(0.95, True), (0.5, False)])
