@@ -14,7 +14,10 @@ serve`` with ``LOCAL_RUN_WORKERS``. The model is the fake Gemini server, answeri
   ``merge``).
 - 100 swarm calls at once (100 runs of a one-member swarm, started together as an event
   matching 100 triggers would) against ``AGENT_POOL_LIMIT`` 10 on 32 workers: the most
-  model calls in flight at once (target: at most 10) and how many ended (target: 100)."""
+  model calls in flight at once (target: at most 10) and how many ended (target: 100).
+- The same with 100 runs of one ordinary ``agent`` step (its call, then the Evolver's
+  critique, under one slot): the steps beyond the pool sleep waiting for a slot and are
+  handed off again as slots free, without the per-minute job."""
 
 from __future__ import annotations
 
@@ -110,14 +113,21 @@ def strategies(
     return overhead, measured
 
 
-def pool_load(db: Any, model: Any, calls: int, progress: Progress) -> tuple[float, int, int, int]:
-    """(wall seconds, runs succeeded, most model calls in flight, most slots held)."""
+AGENT_STEP = [{"id": "draft", "type": "agent", "agentId": "scribe_01", "action": "generate",
+               "retries": 0, "config": {"topic": "{{input.topic}}"}}]  # fmt: skip
+
+
+def pool_load(
+    db: Any, model: Any, calls: int, progress: Progress, steps: list[dict[str, Any]], what: str
+) -> tuple[float, int, int, int]:
+    """(wall seconds, runs succeeded, most model calls in flight, most slots held) of
+    ``calls`` runs of ``steps`` started at once."""
     import threading
 
     from shared.swarm import pools
     from shared.workflows import engine, runs
 
-    wids = [workflow(db, "bench-pool", swarm_steps(1, "vote")) for _ in range(calls)]
+    wids = [workflow(db, "bench-pool", steps) for _ in range(calls)]
     model.reset()
     most_slots = 0
     done = threading.Event()
@@ -130,7 +140,7 @@ def pool_load(db: Any, model: Any, calls: int, progress: Progress) -> tuple[floa
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    progress.step(f"{calls} swarm calls at once, pool limit {POOL_LIMIT}")
+    progress.step(f"{calls} {what} at once, pool limit {POOL_LIMIT}")
     began = time.perf_counter()
     requests = [runs.Request(w, "bench-pool", "manual", {}, {"topic": "tea"}) for w in wids]
     started = engine.start_many(requests)
@@ -176,7 +186,8 @@ def run(env: Environment, progress: Progress, quick: bool = False) -> Outcome:
     workers = Workers(fake, POOL_WORKERS)
     model.generate_latency = 0.05
     try:
-        pool_wall, succeeded, most_calls, most_slots = pool_load(db, model, calls, progress)
+        swarm_load = pool_load(db, model, calls, progress, swarm_steps(1, "vote"), "swarm calls")
+        step_load = pool_load(db, model, calls, progress, AGENT_STEP, "agent steps")
     finally:
         workers.stop()
         fake.stop()
@@ -187,15 +198,8 @@ def run(env: Environment, progress: Progress, quick: bool = False) -> Outcome:
         "delay_s": delay,
         "overhead_s": overhead,
         "strategies": {k: {"wall_s": w, "model_calls": c} for k, (w, c) in measured.items()},
-        "pool": {
-            "calls": calls,
-            "limit": POOL_LIMIT,
-            "workers": POOL_WORKERS,
-            "wall_s": pool_wall,
-            "succeeded": succeeded,
-            "most_model_calls_in_flight": most_calls,
-            "most_slots_held": most_slots,
-        },
+        "pool": _pool_details(calls, swarm_load),
+        "agent_step_pool": _pool_details(calls, step_load),
     }
     outcome.figures = [
         Figure("vote of 8, model at once: the engine's overhead (baseline)", overhead, "s"),
@@ -222,9 +226,29 @@ def run(env: Environment, progress: Progress, quick: bool = False) -> Outcome:
                 note=f"wall {wall:.2f} s for {rounds[decide]} round(s) of the model",
             )
         )
-    outcome.figures += [
+    outcome.figures += _pool_figures(calls, "swarm calls", swarm_load)
+    outcome.figures += _pool_figures(calls, "agent steps", step_load)
+    return outcome
+
+
+def _pool_details(calls: int, load: tuple[float, int, int, int]) -> dict[str, Any]:
+    wall, succeeded, most_calls, most_slots = load
+    return {
+        "calls": calls,
+        "limit": POOL_LIMIT,
+        "workers": POOL_WORKERS,
+        "wall_s": wall,
+        "succeeded": succeeded,
+        "most_model_calls_in_flight": most_calls,
+        "most_slots_held": most_slots,
+    }
+
+
+def _pool_figures(calls: int, what: str, load: tuple[float, int, int, int]) -> list[Figure]:
+    wall, succeeded, most_calls, most_slots = load
+    return [
         Figure(
-            f"{calls} swarm calls, pool limit {POOL_LIMIT}: most model calls in flight",
+            f"{calls} {what}, pool limit {POOL_LIMIT}: most model calls in flight",
             most_calls,
             "",
             target=f"<= {POOL_LIMIT}",
@@ -232,12 +256,11 @@ def run(env: Environment, progress: Progress, quick: bool = False) -> Outcome:
             note=f"most slots held {most_slots}; {POOL_WORKERS} workers",
         ),
         Figure(
-            f"{calls} swarm calls, pool limit {POOL_LIMIT}: ended succeeded",
+            f"{calls} {what}, pool limit {POOL_LIMIT}: ended succeeded",
             succeeded,
             "",
             target=f"{calls} (none lost)",
             met=succeeded == calls,
-            note=f"wall {pool_wall:.2f} s, model after 50 ms",
+            note=f"wall {wall:.2f} s, model after 50 ms",
         ),
     ]
-    return outcome

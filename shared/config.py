@@ -101,6 +101,10 @@ class Settings(BaseModel):
         60.0, ge=0, le=3600, alias="MODEL_ENDPOINT_BACKOFF_SECONDS"
     )
     """How long a model endpoint that answered 429/5xx or timed out is left out."""
+    model_endpoint_share_seconds: float = Field(
+        5.0, ge=0, le=300, alias="MODEL_ENDPOINT_SHARE_SECONDS"
+    )
+    """With more than one endpoint, how long an instance goes on with its copy of the endpoints every instance left out (`model_endpoint_breakers`) before reading it again: at most one query per this many seconds per instance. 0: each instance keeps its breaker to itself. See [Model](../concepts/model.md)."""
 
     # auth
     jwt_secret: str | None = Field(None, min_length=1, alias="JWT_SECRET", repr=False)
@@ -250,10 +254,9 @@ class Settings(BaseModel):
     local_run_workers: int = Field(8, ge=1, le=64, alias="LOCAL_RUN_WORKERS")
     """Runs the local bus executes side by side under `segp serve`."""
     agent_pool_limit: int = Field(50, ge=1, le=100_000, alias="AGENT_POOL_LIMIT")
-    """At most this many swarm member calls of one agent at once in the installation;
-    the rest wait, queued."""
+    """At most this many calls of one agent at once in the installation (a workflow's agent steps and swarm members alike); the rest wait, queued, holding no process. See [Swarm](../concepts/swarm.md#agent-pools)."""
     agent_pool_user_limit: int = Field(10, ge=1, le=100_000, alias="AGENT_POOL_USER_LIMIT")
-    """At most this many swarm member calls of one agent at once per user."""
+    """At most this many calls of one agent at once per user (agent steps and swarm members); one user's calls never count against another user's share."""
 
     # data lifecycle (docs/concepts/lifecycle.md): how long each kind of row is kept,
     # enforced by the daily purge

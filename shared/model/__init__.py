@@ -18,9 +18,10 @@ def get_model() -> Model:
     Google or any server speaking its REST API), or the deterministic offline model."""
     settings = get_settings()
     if settings.model_mode == "gemini":
+        from shared.model.breaker_store import DatabaseBreakerState
         from shared.model.gemini import GeminiModel
 
-        return GeminiModel(settings)
+        return GeminiModel(settings, shared=DatabaseBreakerState())
     from shared.model.offline import OfflineModel
 
     return OfflineModel()

@@ -4,7 +4,8 @@ The same code path serves Google and any server that speaks the Gemini REST API
 (``GOOGLE_GEMINI_BASE_URL``). Every request runs under a per-call timeout and bounded
 retries (``shared.model.retry``); SDK errors become ``ModelFailure``. Generate calls
 go round the configured endpoints (``GEMINI_MODELS``, ``GOOGLE_CLOUD_LOCATIONS``), each
-attempt to the next one the circuit breaker has not left out (``shared.model.breaker``). Structured
+attempt to the next one the circuit breaker has not left out (``shared.model.breaker``,
+its state shared by every instance through the database). Structured
 output is asked for as JSON with the schema attached, validated with pydantic, and
 repaired at most once by showing the model its reply and what was wrong with it."""
 
@@ -20,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from shared import logs
 from shared.config import Settings
-from shared.model.breaker import Breaker, Endpoint
+from shared.model.breaker import Breaker, Endpoint, SharedState
 from shared.model.gemini_faults import classify
 from shared.model.port import DIMENSIONS, ModelFailure, Result, T, TaskType, Usage
 from shared.model.retry import retrying
@@ -42,15 +43,25 @@ log = logs.get(__name__)
 class GeminiModel:
     name = "gemini"
 
-    def __init__(self, settings: Settings, *, credentials: Any = None) -> None:
+    def __init__(
+        self, settings: Settings, *, credentials: Any = None, shared: SharedState | None = None
+    ) -> None:
         """``credentials`` (google-auth) for Vertex AI; by default the SDK finds the
-        application default credentials itself."""
+        application default credentials itself. ``shared``: the breaker state every
+        instance shares (used with more than one endpoint and
+        ``MODEL_ENDPOINT_SHARE_SECONDS`` above 0)."""
         self.settings = settings
         self.model = settings.gemini_model
         self.embedding_model = settings.embedding_model
         self._credentials = credentials
         self.endpoints = endpoints(settings)
-        self.breaker = Breaker(self.endpoints, settings.model_endpoint_backoff_seconds)
+        sharing = len(self.endpoints) > 1 and settings.model_endpoint_share_seconds > 0
+        self.breaker = Breaker(
+            self.endpoints,
+            settings.model_endpoint_backoff_seconds,
+            shared=shared if sharing else None,
+            share_seconds=settings.model_endpoint_share_seconds,
+        )
         self._clients: dict[str | None, genai.Client] = {}
         self._clients_lock = threading.Lock()
 

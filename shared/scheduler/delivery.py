@@ -86,13 +86,14 @@ def _housekeeping() -> dict[str, int]:
     queued runs whose hand-off was lost, wakes sleeping runs whose wake time has come,
     starts runs a concurrency limit held once they fit, closes the fire history of runs
     that ended or starts the runs of fires claimed by a process that died, hands off
-    again swarm members waiting for a slot of their agent's pool, and once a day purges
-    what retention no longer keeps."""
+    again swarm members waiting for a slot of their agent's pool, whose hand-off was lost
+    or whose executor died, wakes agent steps waiting for a pool that has room, and once
+    a day purges what retention no longer keeps."""
     from shared.events.publish import relay_pending
     from shared.events.redispatch import redispatch_stranded
     from shared.lifecycle.retention import purge_daily
     from shared.scheduler.settle import settle_fires
-    from shared.swarm.member import requeue_waiting
+    from shared.swarm.queueing import requeue_members, wake_waiting_steps
     from shared.web.ratelimit import prune
     from shared.workflows.engine import resume_expired, start_held, start_queued, wake_due
 
@@ -105,7 +106,8 @@ def _housekeeping() -> dict[str, int]:
         "runsWoken": wake_due,
         "heldRunsStarted": start_held,
         "firesSettled": settle_fires,
-        "swarmMembersRequeued": requeue_waiting,
+        "swarmMembersRequeued": requeue_members,
+        "agentStepsWoken": wake_waiting_steps,
         "retentionPurged": purge_daily,
     }
     done: dict[str, int] = {}

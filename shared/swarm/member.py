@@ -18,11 +18,10 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any, Literal
 
 from shared.agents.base import AgentResult
-from shared.config import get_settings
 from shared.logs import get
-from shared.swarm import decide, members, pools
+from shared.swarm import decide, members, pools, queueing
 from shared.swarm.members import Unit
-from shared.workflows import handoff, retries, runs
+from shared.workflows import retries, runs
 from shared.workflows.agent_step import call_agent
 
 log = get(__name__)
@@ -49,13 +48,13 @@ def execute(unit: Unit) -> Outcome:
             "swarm member %s of run %s waits for a slot of %s", unit.index, unit.run_id, agent_id
         )
         if pools.room(agent_id, unit.user_id):  # a slot freed before this one waited
-            _pass_on(agent_id)
+            queueing.pass_on(agent_id)
         return "queued"
     try:
         recorded = _executed(unit, row, owner)
     finally:
         pools.release(holder)
-        _pass_on(agent_id)
+        queueing.pass_on(agent_id)
     if recorded:
         rows = members.of_step(unit)
         if decide.settled(rows, int(rows[0]["quorum"])):
@@ -83,47 +82,6 @@ def _executed(unit: Unit, row: dict[str, Any], owner: str) -> bool:
     if not recorded:
         log.info("swarm member %s of run %s ended too late", unit.index, unit.run_id)
     return recorded
-
-
-def _pass_on(agent_id: str) -> None:
-    """The slot just freed goes to the member waiting longest for one, handed off
-    again; without a hand-off, waiting members are threads that look again themselves."""
-    queue = handoff.get_run_queue()
-    if queue is not None:
-        user_limit = get_settings().agent_pool_user_limit
-        hand_off(queue, members.waiting_for_slot(agent_id, user_limit, 1))
-
-
-def hand_off(queue: handoff.RunQueue, units: list[Unit]) -> list[int]:
-    """One ``workflow-run`` delivery per member; the indexes of those not accepted,
-    which stay queued (the per-minute job or the swarm's timeout sees to them)."""
-    if not units:
-        return []
-    messages = [
-        {"id": u.run_id, "user_id": u.user_id, "step_id": u.step_id, "member": u.index}
-        for u in units
-    ]
-    try:
-        results = queue.hand_off(messages)
-    except Exception as exc:  # the queue itself is unusable
-        results = [exc] * len(units)
-    lost = [u for u, err in zip(units, results, strict=True) if err is not None]
-    if lost:
-        names = ", ".join(f"{u.run_id}/{u.step_id}/{u.index}" for u in lost)
-        log.warning("swarm members not handed off: %s", names)
-    return [u.index for u in lost]
-
-
-def requeue_waiting(limit: int = 50) -> int:
-    """The per-minute job's duty: hand off again the members waiting for a slot (the
-    deliveries that freed slots died before passing them on) and those whose executor
-    died mid-call (its lease expired)."""
-    queue = handoff.get_run_queue()
-    if queue is None:
-        return 0
-    waiting = members.waiting_for_slot(None, get_settings().agent_pool_user_limit, limit)
-    waiting += members.stalled(limit)
-    return len(waiting) - len(hand_off(queue, waiting))
 
 
 def _attempts(unit: Unit, row: dict[str, Any], owner: str) -> AgentResult | None:

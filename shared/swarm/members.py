@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from shared.db import Row, get_database
@@ -46,13 +47,21 @@ class Planned:
     max_attempts: int
 
 
-def ensure(unit: Unit, planned: list[Planned], payload: dict[str, Any], quorum: int) -> list[Row]:
-    """Insert the step's members unless they exist; every member of the step, by index."""
+def ensure(
+    unit: Unit,
+    planned: list[Planned],
+    payload: dict[str, Any],
+    quorum: int,
+    start_by: datetime,
+) -> list[Row]:
+    """Insert the step's members unless they exist, queued until ``start_by`` (when the
+    per-minute job hands off again one no delivery claimed); every member of the step,
+    by index."""
     with get_database().transaction() as tx:
         tx.execute(
             "INSERT INTO swarm_members (run_id, step_id, member_index, user_id, agent_id, "
-            "action, payload, max_attempts, quorum) "
-            "SELECT %s, %s, m.i - 1, %s, m.agent_id, m.action, %s::jsonb, m.max_attempts, %s "
+            "action, payload, max_attempts, quorum, start_by) "
+            "SELECT %s, %s, m.i - 1, %s, m.agent_id, m.action, %s::jsonb, m.max_attempts, %s, %s "
             "FROM unnest(%s::text[], %s::text[], %s::integer[]) "
             "WITH ORDINALITY AS m(agent_id, action, max_attempts, i) "
             "ON CONFLICT (run_id, step_id, member_index) DO NOTHING",
@@ -62,6 +71,7 @@ def ensure(unit: Unit, planned: list[Planned], payload: dict[str, Any], quorum: 
                 unit.user_id,
                 json.dumps(payload, default=str),
                 quorum,
+                start_by,
                 [p.agent_id for p in planned],
                 [p.action for p in planned],
                 [p.max_attempts for p in planned],
@@ -135,20 +145,29 @@ def requeue(unit: Unit, owner: str) -> bool:
         )
 
 
-def waiting_for_slot(agent_id: str | None, user_limit: int, limit: int) -> list[Unit]:
-    """Members waiting for a slot (of ``agent_id``, or of any agent), the longest
-    waiting first, leaving out those whose user holds all of their share of the pool."""
+def waiting_for_slot(
+    agent_id: str | None, user_limit: int, limit: int
+) -> list[tuple[Unit, datetime]]:
+    """Members waiting for a slot (of ``agent_id``, or of any agent), each with since
+    when, the longest waiting first, leaving out those whose user holds all of their
+    share of the pool."""
     with get_database().transaction() as tx:
         rows = tx.all(
-            "SELECT m.run_id, m.user_id, m.step_id, m.member_index FROM swarm_members m "
-            "WHERE m.status = 'queued' AND m.slot_wait_since IS NOT NULL "
+            "SELECT m.run_id, m.user_id, m.step_id, m.member_index, m.slot_wait_since "
+            "FROM swarm_members m WHERE m.status = 'queued' AND m.slot_wait_since IS NOT NULL "
             f"AND (%s::text IS NULL OR m.agent_id = %s) AND {_RUN_UNFINISHED.replace('run_id', 'm.run_id')} "
             "AND (SELECT count(*) FROM agent_pool_slots s WHERE s.agent_id = m.agent_id "
             "AND s.user_id = m.user_id AND s.expires_at >= now()) < %s "
             "ORDER BY m.slot_wait_since, m.run_id, m.member_index LIMIT %s",
             (agent_id, agent_id, user_limit, limit),
         )
-    return [Unit(str(r["run_id"]), r["user_id"], r["step_id"], r["member_index"]) for r in rows]
+    return [
+        (
+            Unit(str(r["run_id"]), r["user_id"], r["step_id"], r["member_index"]),
+            r["slot_wait_since"],
+        )
+        for r in rows
+    ]
 
 
 def stalled(limit: int) -> list[Unit]:
@@ -164,16 +183,34 @@ def stalled(limit: int) -> list[Unit]:
     return [Unit(str(r["run_id"]), r["user_id"], r["step_id"], r["member_index"]) for r in rows]
 
 
-def reopen(unit: Unit) -> None:
-    """The step's members that failed or timed out, queued again: the step runs anew
-    (its run was retried from it)."""
+def lost(now: datetime, again_by: datetime, limit: int) -> list[Unit]:
+    """Queued members no delivery claimed by their ``start_by`` (their hand-off was
+    lost), of runs not ended, the longest overdue first; each is given until
+    ``again_by`` before it counts as lost again. Concurrent callers take different ones."""
+    with get_database().transaction() as tx:
+        rows = tx.all(
+            "UPDATE swarm_members m SET start_by = %s FROM ("
+            "SELECT run_id, step_id, member_index FROM swarm_members "
+            "WHERE status = 'queued' AND slot_wait_since IS NULL AND start_by <= %s "
+            f"AND {_RUN_UNFINISHED} ORDER BY start_by LIMIT %s FOR UPDATE SKIP LOCKED) due "
+            "WHERE m.run_id = due.run_id AND m.step_id = due.step_id "
+            "AND m.member_index = due.member_index "
+            "RETURNING m.run_id, m.user_id, m.step_id, m.member_index",
+            (again_by, now, limit),
+        )
+    return [Unit(str(r["run_id"]), r["user_id"], r["step_id"], r["member_index"]) for r in rows]
+
+
+def reopen(unit: Unit, start_by: datetime) -> None:
+    """The step's members that failed or timed out, queued again until ``start_by``:
+    the step runs anew (its run was retried from it)."""
     with get_database().transaction() as tx:
         tx.execute(
             "UPDATE swarm_members SET status = 'queued', output = NULL, error = NULL, "
-            "usage = NULL, finished_at = NULL, duration_ms = NULL, slot_wait_since = NULL "
-            "WHERE run_id = %s AND user_id = %s AND step_id = %s "
+            "usage = NULL, finished_at = NULL, duration_ms = NULL, slot_wait_since = NULL, "
+            "start_by = %s WHERE run_id = %s AND user_id = %s AND step_id = %s "
             "AND status IN ('failed', 'timed_out')",
-            (unit.run_id, unit.user_id, unit.step_id),
+            (start_by, unit.run_id, unit.user_id, unit.step_id),
         )
 
 

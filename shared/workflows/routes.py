@@ -204,8 +204,8 @@ def run_workflow(ctx: Ctx) -> tuple[dict[str, Any], int]:
     )
     if query.wait is not None:
         run = wait(ctx.user_id, str(run["id"]), query.wait)
-    if run["status"] in runs.UNFINISHED:
-        return {"success": True, "run": run}, 202
+    if run["status"] in runs.UNFINISHED:  # a swarm step still out shows its members
+        return {"success": True, "run": members.with_progress(run)}, 202
     # finished already: executed by this request (no hand-off), in time, or a repeat
     return {"success": run["status"] == "succeeded", "run": run}, 200
 

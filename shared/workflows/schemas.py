@@ -63,6 +63,13 @@ STEP_RESULT: Schema = {
                 "required": ["index", "agentId", "status", "attempts"],
             },
         },
+        "waitingForSlot": {
+            "type": "object",
+            "description": "agent steps: the agent whose pool was full, while the step "
+            "waits for a slot (woken when one frees; nextAttemptAt is the latest it looks again)",
+            "properties": {"agentId": {"type": "string"}},
+            "required": ["agentId"],
+        },
         "waitingFor": {
             "type": "object",
             "description": "what a waitForEvent step waits for, while it waits",

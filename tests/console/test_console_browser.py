@@ -89,6 +89,19 @@ def test_a_runs_timeline_shows_each_step_with_its_output(
     shot(page, screens, "run-timeline")
 
 
+def test_a_swarm_steps_timeline_lists_its_members_and_the_winner(page: Any, server: Server) -> None:
+    crowd = {"members": [{"agentId": "scribe_01", "count": 3}], "action": "generate",
+             "config": {"topic": "tea"}, "decide": "vote", "voteKey": "title"}  # fmt: skip
+    wid = workflow(server, "crowd", [{"id": "crowd", "type": "swarm", "config": crowd}])
+    run = server.call("POST", f"/api/workflow/{wid}/run", {})["run"]
+    page.goto(f"{server.base}/console/#/runs/{run['id']}")
+    members = page.get_by_label("Members of crowd").locator("li")
+    expect(members).to_have_count(3)
+    for index in range(3):
+        expect(members.nth(index).locator(".badge[data-status=succeeded]")).to_be_visible()
+    expect(members.filter(has_text="winner")).to_have_count(1)
+
+
 def test_a_failed_run_started_from_the_console_is_retried_from_its_failed_step(
     page: Any, server: Server, endpoint: Endpoint, screens: Path
 ) -> None:

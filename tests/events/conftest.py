@@ -49,8 +49,10 @@ def published(fake_pubsub: FakePubSub) -> Iterator[FakePubSub]:
     """The fake, emptied and healthy before the test and healthy after it."""
     fake_pubsub.publisher.take()
     fake_pubsub.publisher.fail_code = None
+    fake_pubsub.publisher.lose = 0
     yield fake_pubsub
     fake_pubsub.publisher.fail_code = None
+    fake_pubsub.publisher.lose = 0
 
 
 def envelope_of(message: Published) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """An in-process gRPC server speaking the Pub/Sub Publisher API, for the real
 google-cloud-pubsub client to publish to (``PUBSUB_EMULATOR_HOST``). It records every
-published message and can be told to fail publishes with a gRPC status."""
+published message and can be told to fail publishes with a gRPC status, or to lose
+messages: acknowledge them and drop them, as a message lost between Pub/Sub and its
+subscriber looks to the publisher."""
 
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ class Published:
 class FakePublisher:
     messages: list[Published] = field(default_factory=list)
     fail_code: grpc.StatusCode | None = None
+    lose: int = 0  # the next this many messages are acknowledged and never delivered
+    lost: list[Published] = field(default_factory=list)
     topics: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
@@ -41,11 +45,14 @@ class FakePublisher:
         with self._lock:
             for message in request.messages:
                 message_id = str(next(self._ids))
-                self.messages.append(
-                    Published(
-                        request.topic, bytes(message.data), dict(message.attributes), message_id
-                    )
+                published = Published(
+                    request.topic, bytes(message.data), dict(message.attributes), message_id
                 )
+                if self.lose > 0:
+                    self.lose -= 1
+                    self.lost.append(published)
+                else:
+                    self.messages.append(published)
                 ids.append(message_id)
         return T.PublishResponse(message_ids=ids)
 

@@ -4,6 +4,7 @@ and the events it caused."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,14 +71,16 @@ def decided_events(db: Database, run_id: str) -> list[dict[str, Any]]:
 def handed_off(db_url: str, bus: FakePubSub, model: FakeGemini, **overrides: Any) -> Settings:
     """Settings under which runs and swarm members are handed off on the fake Pub/Sub
     and members call the fake Gemini (once per attempt)."""
-    return bus_settings(
-        db_url,
-        bus,
-        RUNS_TOPIC="segp-runs",
-        DB_POOL_SIZE=12,
-        **model.env(MODEL_MAX_ATTEMPTS=1),
-        **overrides,
-    )
+    values: dict[str, Any] = {"RUNS_TOPIC": "segp-runs", "DB_POOL_SIZE": 12}
+    return bus_settings(db_url, bus, **(values | model.env(MODEL_MAX_ATTEMPTS=1) | overrides))
+
+
+@pytest.fixture
+def slow_model(fake_gemini: FakeGemini) -> Iterator[FakeGemini]:
+    """The fake Gemini holding every reply a while, so that calls overlap."""
+    fake_gemini.latency = 0.2
+    yield fake_gemini
+    fake_gemini.latency = 0.0
 
 
 @pytest.fixture(scope="module")
@@ -95,13 +98,15 @@ class Swarming:
     runner: Any
     model: FakeGemini
 
-    def launch(self, steps: list[dict[str, Any]]) -> tuple[str, list[Published]]:
+    def launch(self, steps: list[dict[str, Any]], *, lose: int = 0) -> tuple[str, list[Published]]:
         """Start a run and deliver it: the swarm step hands its members off and the
-        run sleeps. The run's id and the members' messages, by member."""
+        run sleeps. The run's id and the members' messages, by member; with ``lose``,
+        the first that many members' messages are lost on the way."""
         wid = make_workflow(self.user, steps)
         res = self.user.post(f"/api/workflow/{wid}/run", json={"input": {"topic": "tea"}})
         assert res.status_code == 202, res.get_json()
         [message] = run_messages(self.bus)
+        self.bus.publisher.lose = lose
         hand_over(self.runner, message)
         members = sorted(run_messages(self.bus), key=lambda m: int(m.attributes["member"]))
         return res.get_json()["run"]["id"], members

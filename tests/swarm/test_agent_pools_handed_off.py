@@ -12,7 +12,7 @@ import pytest
 
 from shared import bootstrap
 from shared.config import Settings
-from shared.swarm import member, pools
+from shared.swarm import pools, queueing
 from tests.conftest import UserClient
 from tests.support.fake_gemini import FakeGemini
 from tests.support.fake_pubsub import FakePubSub
@@ -53,7 +53,7 @@ def test_members_beyond_the_users_share_wait_queued_and_run_once_a_slot_frees(
     assert swarming.calls() == 0
 
     pools.release(elsewhere)
-    assert member.requeue_waiting() == 2  # the per-minute job hands both off again
+    assert queueing.requeue_members() == 2  # the per-minute job hands both off again
     [first, second] = sorted(run_messages(swarming.bus), key=lambda m: m.attributes["member"])
     swarming.model.script_json(draft("Alpha"), times=2)
     swarming.deliver(first)

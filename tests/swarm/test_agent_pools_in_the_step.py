@@ -5,8 +5,6 @@ while so that members overlap)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from shared import bootstrap
@@ -30,13 +28,6 @@ def settings(db_url: str, fake_gemini_server: FakeGemini) -> Settings:
     )
     bootstrap.configure(s)
     return s
-
-
-@pytest.fixture
-def slow_model(fake_gemini: FakeGemini) -> Iterator[FakeGemini]:
-    fake_gemini.latency = 0.2
-    yield fake_gemini
-    fake_gemini.latency = 0.0
 
 
 def test_a_pool_at_its_limit_queues_the_rest_and_drains(

@@ -14,10 +14,12 @@ import pytest
 from shared import bootstrap, clock
 from shared.config import Settings
 from shared.db import Database
-from shared.swarm import member
 from shared.swarm import members as members_store
+from shared.swarm import queueing
 from shared.swarm.members import Unit
 from shared.workflows import engine
+from tests.conftest import function_client
+from tests.events.helpers import make_workflow
 from tests.support.fake_gemini import FakeGemini
 from tests.support.fake_pubsub import FakePubSub
 from tests.swarm.conftest import (
@@ -32,10 +34,12 @@ from tests.swarm.conftest import (
 )
 from tests.workflows.test_handoff import run_messages
 
+GRACE = 120
+
 
 @pytest.fixture(scope="module")
 def settings(db_url: str, fake_pubsub: FakePubSub, fake_gemini_server: FakeGemini) -> Settings:
-    s = handed_off(db_url, fake_pubsub, fake_gemini_server)
+    s = handed_off(db_url, fake_pubsub, fake_gemini_server, WORKFLOW_RUN_START_GRACE_SECONDS=GRACE)
     bootstrap.configure(s)
     return s
 
@@ -58,6 +62,21 @@ def test_members_are_handed_off_one_message_each_and_the_run_sleeps_showing_them
         (2, "queued"),
     ]
     assert swarming.calls() == 0  # nothing ran in the run's delivery
+
+
+def test_the_answer_to_a_run_request_shows_a_swarm_still_out_with_its_members(
+    swarming: Swarming,
+) -> None:
+    wid = make_workflow(swarming.user, swarm())
+    keyed = {"json": {"input": {"topic": "tea"}}, "headers": {"Idempotency-Key": "crowd-1"}}
+    assert swarming.user.post(f"/api/workflow/{wid}/run", **keyed).status_code == 202
+    swarming.deliver(*run_messages(swarming.bus))  # the run: its members are handed off
+
+    again = swarming.user.post(f"/api/workflow/{wid}/run?wait=0", **keyed)
+
+    assert again.status_code == 202
+    members = swarm_record(again.get_json()["run"])["members"]
+    assert [m["status"] for m in members] == ["queued"] * 3
 
 
 def test_a_vote_takes_the_majority_answer_with_the_tally_and_one_model_call_per_member(
@@ -85,7 +104,7 @@ def test_a_vote_takes_the_majority_answer_with_the_tally_and_one_model_call_per_
     assert event["user_id"] == "alice"
     assert event["event_data"] | {"runId": run_id} == {
         "runId": run_id, "workflowId": run["workflow_id"], "stepId": "crowd",
-        "strategy": "vote", "winner": 0, "quorum": 2, "succeeded": 3, "members": 3,
+        "strategy": "vote", "winner": 0, "decision": "Alpha", "quorum": 2, "succeeded": 3, "members": 3,
     }  # fmt: skip
 
 
@@ -185,6 +204,21 @@ def test_best_takes_the_member_the_critic_scores_highest_over_the_majority(
     assert output["usage"]["judging"]["calls"] == 3
 
 
+def test_a_decision_too_large_for_an_event_is_announced_without_it(
+    db: Database, swarming: Swarming
+) -> None:
+    run_id, members = swarming.launch(swarm(count=1, quorum=1, decide="best"))
+    swarming.model.script_json(draft("Long") | {"content": "word " * 1000})
+    swarming.model.script_json(critique(0.8), when="Long")
+    swarming.deliver(*members)
+
+    [event] = decided_events(db, run_id)
+    assert event["event_data"]["decision"] is None
+    assert event["event_data"]["decisionOmitted"] is True
+    output = swarm_record(swarming.run(run_id))["output"]
+    assert output["decision"]["content"] == "word " * 1000
+
+
 @pytest.mark.parametrize(("merge_score", "kept"), [(0.95, True), (0.5, False)])
 def test_a_merge_is_kept_only_when_the_critic_scores_it_above_the_best_member(
     swarming: Swarming,
@@ -237,7 +271,7 @@ def test_the_members_of_a_cancelled_swarm_run_nothing(swarming: Swarming) -> Non
     swarming.deliver(*members)
 
     assert swarming.calls() == 0
-    assert member.requeue_waiting() == 0
+    assert queueing.requeue_members() == 0
 
 
 def test_a_member_whose_executor_died_is_handed_off_again_by_the_per_minute_job(
@@ -247,10 +281,60 @@ def test_a_member_whose_executor_died_is_handed_off_again_by_the_per_minute_job(
     unit = Unit(run_id, "alice", "crowd", 0)
     assert members_store.claim(unit, "a-process-that-died", 0) is not None  # lease gone
 
-    assert member.requeue_waiting() == 1
+    assert queueing.requeue_members() == 1
     [again] = run_messages(swarming.bus)
     swarming.model.script_json(draft("Alpha"))
     swarming.deliver(again)
 
     assert swarming.run(run_id)["status"] == "succeeded"
     assert swarming.calls() == 1
+
+
+def of_run(swarming: Swarming, run_id: str) -> list[str]:
+    """The members of the run handed off since the last look, by index."""
+    return [
+        m.attributes["member"]
+        for m in run_messages(swarming.bus)
+        if json.loads(m.data)["runId"] == run_id
+    ]
+
+
+def test_a_member_whose_hand_off_was_lost_is_handed_off_again_by_the_per_minute_job(
+    swarming: Swarming, fixed_clock: clock.FixedClock
+) -> None:
+    run_id, members = swarming.launch(swarm(quorum=3), lose=1)
+    assert [m.attributes["member"] for m in members] == ["1", "2"]  # member 0's was lost
+    swarming.model.script_json(draft("Alpha"), times=3)
+    swarming.deliver(*members)
+    assert swarming.run(run_id)["status"] == "sleeping"
+    minute = function_client("schedule_fire")
+
+    fixed_clock.advance(timedelta(seconds=GRACE - 1))
+    minute.post("/", json={"tick": True})
+    assert of_run(swarming, run_id) == []
+    fixed_clock.advance(timedelta(seconds=2))
+    assert minute.post("/", json={"tick": True}).get_json()["swarmMembersRequeued"] >= 1
+    [again] = [m for m in run_messages(swarming.bus) if json.loads(m.data)["runId"] == run_id]
+    assert again.attributes["member"] == "0"
+    swarming.deliver(again)
+
+    run = swarming.run(run_id)
+    assert run["status"] == "succeeded", run
+    assert swarm_record(run)["output"]["succeeded"] == 3
+    assert swarming.calls() == 3
+
+
+def test_a_member_handed_off_again_is_not_handed_off_again_before_a_new_grace(
+    swarming: Swarming, fixed_clock: clock.FixedClock
+) -> None:
+    run_id, _ = swarming.launch(swarm(count=1, quorum=1), lose=1)
+    fixed_clock.advance(timedelta(seconds=GRACE + 1))
+    queueing.requeue_members()
+    assert of_run(swarming, run_id) == ["0"]  # and lost again
+
+    fixed_clock.advance(timedelta(seconds=GRACE - 1))
+    queueing.requeue_members()
+    assert of_run(swarming, run_id) == []
+    fixed_clock.advance(timedelta(seconds=2))
+    queueing.requeue_members()
+    assert of_run(swarming, run_id) == ["0"]

@@ -13,6 +13,7 @@ majority) succeeded, and announces the decision as ``swarm.decided``."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -22,9 +23,10 @@ from pydantic import Field
 
 from shared import clock
 from shared.agents.registry import agents, get_agent
+from shared.config import get_settings
 from shared.db import get_database
 from shared.events import outbox
-from shared.swarm import decide, member, members
+from shared.swarm import decide, member, members, queueing
 from shared.swarm.members import Planned, Unit
 from shared.swarm.outcome import decided
 from shared.workflows import handoff
@@ -42,6 +44,7 @@ MAX_MEMBERS = 32
 DEFAULT_TIMEOUT_SECONDS = 300
 MAX_TIMEOUT_SECONDS = 86_400
 DECIDED = "swarm.decided"
+DECISION_EVENT_CHARS = 4000  # a larger decision is left out of the event (the run has it)
 _DECIDED_IDS = uuid.UUID("0b7d7f3e-4f5e-4d0a-8a51-6c2b9d1e7a40")  # namespace of event ids
 
 
@@ -125,9 +128,10 @@ class SwarmType(StepType[SwarmStep]):
             "deadline": deadline.isoformat(),
         }
         unit = Unit(ctx.run_id, ctx.user_id, step.id)
+        start_by = clock.now() + timedelta(seconds=get_settings().workflow_run_start_grace_seconds)
         if first:
-            members.reopen(unit)  # a retried run gives its failed members another go
-        rows = members.ensure(unit, planned, payload, quorum)
+            members.reopen(unit, start_by)  # a retried run gives its failed members another go
+        rows = members.ensure(unit, planned, payload, quorum, start_by)
         if not decide.settled(rows, quorum) and clock.now() < deadline:
             queue = handoff.get_run_queue()
             if queue is None:
@@ -137,7 +141,8 @@ class SwarmType(StepType[SwarmStep]):
             else:
                 if first:
                     queued = [r for r in rows if r["status"] == "queued"]
-                    member.hand_off(queue, [replace(unit, index=r["member_index"]) for r in queued])
+                    units = [replace(unit, index=r["member_index"]) for r in queued]
+                    queueing.hand_off(queue, units)
                 raise StepWaits(deadline)
         if any(r["status"] not in members.ENDED for r in rows):
             reason = "timed out" if not decide.settled(rows, quorum) else "quorum out of reach"
@@ -152,17 +157,22 @@ class SwarmType(StepType[SwarmStep]):
 
 
 def _announce(ctx: RunContext, step_id: str, output: dict[str, Any]) -> None:
-    """``swarm.decided``, once per step of a run however often the step decides."""
-    payload = {
+    """``swarm.decided``, once per step of a run however often the step decides, with
+    the decision itself (for triggers' conditions and the runs they start) unless it is
+    too large for an event; the run's step output always holds it."""
+    payload: dict[str, Any] = {
         "runId": ctx.run_id,
         "workflowId": ctx.workflow_id,
         "stepId": step_id,
         "strategy": output["strategy"],
         "winner": output["winner"],
+        "decision": output["decision"],
         "quorum": output["quorum"],
         "succeeded": output["succeeded"],
         "members": len(output["members"]),
     }
+    if len(json.dumps(output["decision"], default=str)) > DECISION_EVENT_CHARS:
+        payload |= {"decision": None, "decisionOmitted": True}
     event_id = str(uuid.uuid5(_DECIDED_IDS, ctx.effect_key(step_id)))
     with get_database().transaction() as tx:
         outbox.record(tx, ctx.user_id, DECIDED, payload, depth=ctx.depth + 1, event_id=event_id)

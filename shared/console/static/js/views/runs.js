@@ -91,7 +91,7 @@ function runTable(runs, workflows) {
 }
 
 const RUN_FIELDS = ["id", "workflow_id", "status", "step_results", "trigger_data", "input", "definition", "user_id"];
-const STEP_FIELDS = ["id", "type", "status", "input", "output", "error", "attempts", "startedAt", "durationMs"];
+const STEP_FIELDS = ["id", "type", "status", "input", "output", "error", "attempts", "startedAt", "durationMs", "members"];
 
 async function timeline(root, runId) {
   const workflows = await workflowsById();
@@ -176,9 +176,34 @@ function stepList(run) {
                 h("ol", {}, step.attempts.map((a) => h("li", {}, when(a.startedAt), ` ${duration(a.durationMs)} `, a.error || "ok"))),
               )
             : null,
+          memberList(step),
           "input" in step ? disclose("Input", json(step.input, `Input of ${step.id}`)) : null,
           "output" in step ? disclose("Output", json(step.output, `Output of ${step.id}`)) : null,
         ),
+      ),
+    ),
+  );
+}
+
+/** A swarm step's members: as they stand while it is out, as decided once it is done. */
+function memberList(step) {
+  const members = step.output?.members || step.members;
+  if (!members?.length) return null;
+  const winner = step.output?.winner;
+  return h(
+    "ol",
+    { className: "members", "aria-label": `Members of ${step.id}` },
+    members.map((m) =>
+      h(
+        "li",
+        { dataset: { member: String(m.index), status: m.status } },
+        h("span", {}, `#${m.index} ${m.agentId} `),
+        badge(m.status),
+        h("span", { className: "hint" }, ` ${m.attempts} attempt${m.attempts === 1 ? "" : "s"} ${duration(m.durationMs)}`),
+        m.vote !== undefined ? h("span", {}, ` vote ${JSON.stringify(m.vote)}`) : null,
+        m.score != null ? h("span", {}, ` score ${m.score}`) : null,
+        winner === m.index ? h("strong", {}, " winner") : null,
+        m.error ? h("span", { className: "error" }, ` ${m.error}`) : null,
       ),
     ),
   );
