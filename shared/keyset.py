@@ -8,10 +8,19 @@ import base64
 import binascii
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
 
 from shared.db import Row, Tx
 from shared.errors import Invalid
+
+# the ``cursor`` query parameter of a paged list: what ``encode`` hands out, or left out
+Cursor = Annotated[
+    Annotated[str, Field(max_length=200, pattern="^[A-Za-z0-9_-]+=*$")] | SkipJsonSchema[None],
+    Field(description="next_cursor of a page"),
+]
 
 
 def encode(at: datetime, row_id: str) -> str:

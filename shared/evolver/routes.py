@@ -1,4 +1,5 @@
-"""``POST /api/oracle/evolve`` and the per-agent Evolver settings."""
+"""``POST /api/oracle/evolve``, the user's past evolutions and the per-agent Evolver
+settings."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from shared.errors import BadRequest, Invalid
-from shared.evolver import service
+from shared.evolver import history, service
 from shared.evolver.schemas import (
     SETTINGS_ROW,
     EvolutionOut,
+    EvolutionPage,
+    EvolutionRecord,
     EvolveIn,
+    HistoryFilter,
     PrivateEvolveIn,
     SettingsIn,
 )
@@ -39,6 +43,30 @@ def _agent(ctx: Ctx) -> str:
 def oracle_evolve(ctx: Ctx) -> dict[str, Any]:
     body: EvolveIn = ctx.body
     return service.evolve(ctx.user_id, body.agent_id, body.output, body.context)
+
+
+@router.route(
+    "GET",
+    "/api/evolver/history",
+    summary="The user's past evolutions, newest first, paged by cursor",
+    query=HistoryFilter,
+    response=EvolutionPage,
+    tag=TAG,
+)
+def evolver_history(ctx: Ctx) -> dict[str, Any]:
+    query: HistoryFilter = ctx.query
+    return history.page(ctx.user_id, query.agent_id, limit=query.limit, cursor=query.cursor)
+
+
+@router.route(
+    "GET",
+    "/api/evolver/history/<evolutionId>",
+    summary="One past evolution whole: original, evolved, log, scores, usage, settings",
+    response=EvolutionRecord,
+    tag=TAG,
+)
+def evolver_history_get(ctx: Ctx) -> dict[str, Any]:
+    return history.get(ctx.user_id, ctx.params["evolutionId"])
 
 
 @router.route(

@@ -8,6 +8,7 @@ answers and the evolution log all use one spelling."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -18,8 +19,10 @@ from pydantic import (
     StringConstraints,
     field_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from shared.ids import AGENT_ID_PATTERN
+from shared.keyset import Cursor
 
 MAX_OUTPUT_CHARS = 50_000  # of the output, JSON-encoded when it is an object
 MAX_CONTEXT_CHARS = 20_000
@@ -183,3 +186,74 @@ class EvolutionOut(BaseModel):
     usage: EvolutionUsage
     variant: dict[str, Any] | None = Field(description="the experiment variant used, if any")
     logged: bool
+
+
+class HistoryFilter(BaseModel):
+    """``GET /api/evolver/history``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    agent_id: AgentId | SkipJsonSchema[None] = Field(
+        None, alias="agentId", description="only this agent's evolutions"
+    )
+    limit: int = Field(20, ge=1, le=100)
+    cursor: Cursor = None
+
+
+class RecordedUsage(BaseModel):
+    """What an evolution cost, as recorded; null where the record does not say."""
+
+    calls: int | None = Field(description="HTTP attempts, retries included")
+    modelCalls: int | None = Field(description="logical model calls")
+    tokens: int | None
+    inputTokens: int | None
+    outputTokens: int | None
+
+
+class EvolutionSummary(BaseModel):
+    """An evolution as recorded, without its texts and log. Each field is null where
+    the record does not hold it (a memory stored by hand as an ``evolution``)."""
+
+    evolutionId: str | None = Field(description="the id POST /api/oracle/evolve answered")
+    agentId: str | None
+    createdAt: datetime
+    source: str | None = Field(
+        description="api (the route or the evolve function) or workflow (an agent step)"
+    )
+    outcome: str | None = Field(description="improved, kept or critique failed")
+    iterations: int | None
+    initialScore: float | None
+    finalScore: float | None
+    stopReason: str | None
+    usage: RecordedUsage
+
+
+class EvolutionListItem(EvolutionSummary):
+    originalPreview: str | None = Field(
+        description="the first 200 characters of the original (JSON text for an object)"
+    )
+    evolvedPreview: str | None = Field(description="the same of the evolved output")
+
+
+class EvolutionPage(BaseModel):
+    """``GET /api/evolver/history``: newest first."""
+
+    evolutions: list[EvolutionListItem]
+    next_cursor: str | None
+
+
+class RecordedSettings(BaseModel):
+    maxIterations: int | None
+    threshold: float | None
+    tokenBudget: int | None
+
+
+class EvolutionRecord(EvolutionSummary):
+    """``GET /api/evolver/history/<evolutionId>``: the evolution whole, as
+    ``POST /api/oracle/evolve`` answered it, with the settings it ran under."""
+
+    original: Any
+    evolved: Any
+    evolutionLog: list[dict[str, Any]]
+    settings: RecordedSettings
+    variant: dict[str, Any] | None

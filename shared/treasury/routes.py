@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, fi
 from pydantic.json_schema import SkipJsonSchema
 
 from shared.db import get_database
+from shared.keyset import Cursor
 from shared.treasury import ledger, thresholds
 from shared.treasury.movements import CURRENCY, MAX_AMOUNT_MINOR
 from shared.web.router import Ctx, Router
@@ -41,9 +42,7 @@ class Period(BaseModel):
 
 class LedgerFilter(BaseModel):
     limit: int = Field(50, ge=1, le=100)
-    cursor: (
-        Annotated[str, Field(max_length=200, pattern="^[A-Za-z0-9_-]+=*$")] | SkipJsonSchema[None]
-    ) = Field(None, description="next_cursor of a page")
+    cursor: Cursor = None
     kind: Literal["payment", "refund", "payout"] | SkipJsonSchema[None] = None
     currency: (
         Annotated[str, Field(pattern="^[A-Za-z]{3}$"), AfterValidator(str.lower)]

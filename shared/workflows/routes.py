@@ -6,11 +6,13 @@ to S seconds for that)."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from shared.errors import Invalid
+from shared.keyset import Cursor
 from shared.swarm import members
 from shared.web.router import Ctx, Router, read_json
 from shared.workflows import flow, runs, store, webhooks
@@ -86,9 +88,15 @@ class RunWait(BaseModel):
 class RunFilter(BaseModel):
     status: runs.RunStatus | SkipJsonSchema[None] = None
     limit: int = Field(20, ge=1, le=100)
-    cursor: (
-        Annotated[str, Field(max_length=200, pattern="^[A-Za-z0-9_-]+=*$")] | SkipJsonSchema[None]
-    ) = Field(None, description="next_cursor of a page")
+    cursor: Cursor = None
+
+
+class UserRunFilter(RunFilter):
+    model_config = ConfigDict(populate_by_name=True)
+
+    workflow_id: UUID | SkipJsonSchema[None] = Field(
+        None, alias="workflowId", description="only this workflow's runs"
+    )
 
 
 def _idempotency_key(ctx: Ctx, scope: str) -> str | None:
@@ -219,6 +227,22 @@ def run_workflow(ctx: Ctx) -> tuple[dict[str, Any], int]:
 )
 def get_run(ctx: Ctx) -> dict[str, Any]:
     return members.with_progress(runs.get(ctx.user_id, ctx.params["runId"]))
+
+
+@router.route(
+    "GET",
+    "/api/workflow/runs",
+    summary="The user's runs of every workflow, newest first, paged by cursor",
+    query=UserRunFilter,
+    response=RUN_PAGE,
+    tag=TAG,
+)
+def list_user_runs(ctx: Ctx) -> dict[str, Any]:
+    query: UserRunFilter = ctx.query
+    workflow_id = str(query.workflow_id) if query.workflow_id else None
+    return runs.page(
+        ctx.user_id, workflow_id, limit=query.limit, cursor=query.cursor, status=query.status
+    )
 
 
 @router.route(

@@ -504,13 +504,14 @@ def reopen(user_id: str, run_id: str, owner: str) -> Row:
 
 def page(
     user_id: str,
-    workflow_id: str,
+    workflow_id: str | None,
     *,
     limit: int,
     cursor: str | None = None,
     status: str | None = None,
 ) -> dict[str, Any]:
-    """A workflow's runs, newest first, ``next_cursor`` continuing after the last."""
+    """The user's runs (of one workflow, or of all with ``workflow_id`` None), newest
+    first, ``next_cursor`` continuing after the last."""
     with get_database().transaction() as tx:
         rows, next_cursor = keyset.page(
             tx,

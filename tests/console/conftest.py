@@ -71,7 +71,13 @@ def server(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Se
     home = tmp_path_factory.mktemp("console-home")
     port = free_port()
     env = env_for(home, port)
-    env.update(DATABASE_URL=db_url, HTTP_STEP_ALLOWLIST="127.0.0.1", MODEL_PROVIDER="offline")
+    env.update(
+        DATABASE_URL=db_url,
+        HTTP_STEP_ALLOWLIST="127.0.0.1",
+        MODEL_PROVIDER="offline",
+        # an event emitted by a run of a run's event (depth 2) is recorded too_deep
+        EVENT_MAX_DEPTH="1",
+    )
     env.pop("CONSOLE_ENABLED", None)
     log = home / "serve.log"
     with log.open("wb") as out:

@@ -1,8 +1,11 @@
 """The console against a live ``segp serve``, in headless Chromium: signing in, an
-event arriving live and its run completing, a run's timeline, retrying a failed run,
-cancelling a sleeping one, firing and pausing a schedule, the evolution, memory and
-improvement views, keyboard use and labels, and the phone-sized layout. Each view's
-screenshot is saved under the module's temporary directory."""
+event arriving live and its run completing, why a trigger did not run (a cycle, an
+event too deep), the runs of every workflow with a status filter, a run's timeline
+(queued, sleeping, waiting and swarm runs included), retrying a failed run, cancelling
+a sleeping one, firing and pausing a schedule, past evolutions and one whole, memory
+and improvement views, keyboard use, labels and contrast, and the phone-sized layout.
+Each view's screenshot is saved under the module's temporary directory
+(``.pytest-tmp/console-screens0/``)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.console.conftest import Server
@@ -89,17 +93,97 @@ def test_a_runs_timeline_shows_each_step_with_its_output(
     shot(page, screens, "run-timeline")
 
 
-def test_a_swarm_steps_timeline_lists_its_members_and_the_winner(page: Any, server: Server) -> None:
-    crowd = {"members": [{"agentId": "scribe_01", "count": 3}], "action": "generate",
-             "config": {"topic": "tea"}, "decide": "vote", "voteKey": "title"}  # fmt: skip
-    wid = workflow(server, "crowd", [{"id": "crowd", "type": "swarm", "config": crowd}])
-    run = server.call("POST", f"/api/workflow/{wid}/run", {})["run"]
-    page.goto(f"{server.base}/console/#/runs/{run['id']}")
-    members = page.get_by_label("Members of crowd").locator("li")
+def test_the_runs_list_shows_every_workflows_runs_as_they_stand(
+    page: Any, server: Server, screens: Path
+) -> None:
+    """Queued (held by the workflow's concurrency), sleeping, waiting and swarm runs of
+    several workflows in one list, filtered by status, each timeline saying what it
+    waits for."""
+    nap = [{"id": "nap", "type": "sleep", "config": {"seconds": 3600}}]
+    held = server.call(
+        "POST",
+        "/api/workflow",
+        {"name": "one at a time", "steps": nap, "flowControl": {"concurrency": 1}},
+    )["workflow"]["id"]
+    sleeping = server.call("POST", f"/api/workflow/{held}/run", {})["run"]
+    queued = server.call("POST", f"/api/workflow/{held}/run", {})["run"]
+    wait = {"eventType": "video.completed", "timeoutSeconds": 3600}
+    awaits = workflow(
+        server, "await video", [{"id": "video", "type": "waitForEvent", "config": wait}]
+    )
+    waiting = server.call("POST", f"/api/workflow/{awaits}/run", {})["run"]
+    crowd = {
+        "members": [{"agentId": "scribe_01", "count": 3}],
+        "action": "generate",
+        "config": {"topic": "launch"},
+        "decide": "vote",
+    }
+    swarm = workflow(server, "crowd", [{"id": "crowd", "type": "swarm", "config": crowd}])
+    voted = server.call("POST", f"/api/workflow/{swarm}/run?wait=20", {})["run"]
+    assert voted["status"] == "succeeded", voted
+
+    page.goto(f"{server.base}/console/#/runs")
+    for run, status in ((sleeping, "sleeping"), (queued, "queued"), (waiting, "waiting")):
+        row = page.locator(f"tr[data-run-id='{run['id']}']")
+        expect(row.locator(f".badge[data-status={status}]")).to_be_visible()
+    expect(page.locator(f"tr[data-run-id='{waiting['id']}']")).to_contain_text(
+        "for video.completed"
+    )
+    shot(page, screens, "runs")
+    page.get_by_label("Status").select_option("waiting")
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator(f"tr[data-run-id='{waiting['id']}']")).to_be_visible()
+    page.get_by_label("Status").select_option("")
+
+    page.goto(f"{server.base}/console/#/runs/{queued['id']}")
+    expect(page.locator(".meaning").first).to_contain_text("Queued")
+    page.goto(f"{server.base}/console/#/runs/{waiting['id']}")
+    expect(page.locator("li[data-step-id=video]")).to_contain_text(
+        "Waits for an event video.completed until"
+    )
+    page.goto(f"{server.base}/console/#/runs/{voted['id']}")
+    members = page.get_by_role("table", name="Members of crowd").locator("tbody tr")
     expect(members).to_have_count(3)
-    for index in range(3):
-        expect(members.nth(index).locator(".badge[data-status=succeeded]")).to_be_visible()
-    expect(members.filter(has_text="winner")).to_have_count(1)
+    expect(members.locator(".badge[data-status=succeeded]")).to_have_count(3)
+    expect(page.locator("li[data-step-id=crowd]")).to_contain_text("Decided by vote: winner 0")
+    shot(page, screens, "run-swarm")
+
+
+def test_the_event_log_says_why_a_trigger_did_not_run(
+    page: Any, server: Server, screens: Path
+) -> None:
+    """A workflow that emits what triggers it runs once (the second trigger is a
+    cycle), and an event past EVENT_MAX_DEPTH (1 here) is not dispatched."""
+    echo = workflow(
+        server, "echo", [{"id": "again", "type": "emit", "config": {"eventType": "echo.ping"}}]
+    )
+    server.call(
+        "POST",
+        "/api/events/triggers",
+        {"eventType": "echo.ping", "workflowId": echo, "name": "echo back"},
+    )
+    deeper = workflow(
+        server, "deeper", [{"id": "on", "type": "emit", "config": {"eventType": "echo.deep"}}]
+    )
+    server.call("POST", "/api/events/triggers", {"eventType": "echo.ping", "workflowId": deeper})
+    server.call("POST", "/api/events", {"eventType": "echo.ping", "payload": {"n": 1}})
+
+    page.get_by_label("Filter by type").fill("echo.ping")
+    page.get_by_label("Filter by type").press("Enter")
+    cards = page.locator("li.card")
+    expect(cards).to_have_count(2)
+    first, emitted = cards.nth(1), cards.nth(0)  # newest first
+    expect(first.get_by_role("link", name="Run of echo")).to_be_visible()
+    expect(emitted).to_contain_text("Emitted by a run of echo")
+    expect(emitted.locator("[data-entry=cycle]")).to_contain_text("echo back did not run echo")
+    page.get_by_label("Filter by type").fill("echo.deep")
+    page.get_by_label("Filter by type").press("Enter")
+    deep = page.locator("li.card").filter(has=page.locator(".badge[data-status=too_deep]"))
+    expect(deep).to_have_count(1)
+    expect(deep).to_contain_text("past EVENT_MAX_DEPTH 1")
+    page.get_by_label("Filter by type").fill("")
+    page.get_by_label("Filter by type").press("Enter")
+    shot(page, screens, "events-not-run")
 
 
 def test_a_failed_run_started_from_the_console_is_retried_from_its_failed_step(
@@ -126,7 +210,7 @@ def test_a_failed_run_started_from_the_console_is_retried_from_its_failed_step(
     page.get_by_role("button", name="Retry from the failed step").click()
     expect(page.locator("#status")).to_contain_text("Retried: run is succeeded")
     expect(page.locator("li[data-step-id=flaky]")).to_have_attribute("data-status", "succeeded")
-    expect(page.get_by_role("button", name="Retry from the failed step")).to_be_disabled()
+    expect(page.get_by_role("button", name="Retry from the failed step")).to_have_count(0)
 
 
 def test_a_sleeping_run_is_cancelled_from_its_timeline(page: Any, server: Server) -> None:
@@ -134,9 +218,12 @@ def test_a_sleeping_run_is_cancelled_from_its_timeline(page: Any, server: Server
     run = server.call("POST", f"/api/workflow/{wid}/run", {})["run"]
     page.goto(f"{server.base}/console/#/runs/{run['id']}")
     expect(page.locator(".panel .badge").first).to_have_attribute("data-status", "sleeping")
+    expect(page.locator(".meaning").first).to_contain_text("Sleeping in step nap; it wakes")
+    expect(page.locator("li[data-step-id=nap]")).to_contain_text("Sleeps until")
     page.get_by_role("button", name="Cancel run").click()
     expect(page.locator("#status")).to_contain_text("Cancelled: run is cancelled")
-    expect(page.get_by_role("button", name="Cancel run")).to_be_disabled()
+    expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)
+    expect(page.locator(".meaning").first).to_contain_text("Cancelled")
 
 
 def test_a_schedule_shows_its_cron_in_words_and_fires_now(
@@ -173,18 +260,50 @@ def test_a_schedule_shows_its_cron_in_words_and_fires_now(
     expect(task.locator(".badge[data-status=active]")).to_be_visible()
 
 
-def test_an_evolution_shows_original_and_evolved_with_scores(
+def test_an_evolution_run_from_the_console_opens_whole_with_its_scores(
     page: Any, server: Server, screens: Path
 ) -> None:
     page.goto(f"{server.base}/console/#/evolutions")
-    page.get_by_label("Output (text, or a JSON object)").fill("Launch next week. It is good.")
+    draft = (
+        "Pure hustle in the studio. Pure hustle in the studio. Game-changer presets for portraits."
+    )
+    page.get_by_label("Output (text, or a JSON object)").fill(draft)
     page.get_by_role("button", name="Evolve").click()
-    result = page.get_by_role("article", name="Evolution 1")
-    expect(result.get_by_label("Original", exact=True).first).to_be_visible()
-    expect(result.get_by_label("Evolved", exact=True).first).to_be_visible()
-    expect(result.get_by_role("group", name="Differences")).to_be_visible()
-    expect(result.locator("tbody tr")).not_to_have_count(0)
+    expect(page).to_have_url(re.compile(r"#/evolutions/[0-9a-f-]{36}$"))
+    expect(page.get_by_text("Stopped: ")).to_be_visible()
+    expect(page.get_by_label("Original output")).to_have_text(draft)
+    expect(page.get_by_label("Evolved output")).not_to_have_text(draft)
+    expect(page.get_by_role("group", name="Differences").locator("del")).not_to_have_count(0)
+    scores = page.get_by_role("table", name="Scores per iteration").locator("tbody tr")
+    expect(scores.first).to_contain_text("0 (original)")
+    expect(scores.first.get_by_role("img", name=re.compile(r"^score 0\.\d\d$"))).to_be_visible()
+    expect(page.locator("dl.kv").filter(has_text="modelCalls")).to_be_visible()
+    shot(page, screens, "evolution")
+
+
+def test_past_evolutions_are_listed_and_one_opens_whole(
+    page: Any, server: Server, screens: Path
+) -> None:
+    """Evolutions run elsewhere (the API, a workflow) are the console's history too."""
+    made = server.call(
+        "POST",
+        "/api/oracle/evolve",
+        {"agentId": "brandguard_01", "output": "NEW PRESETS!!! BUY NOW!!! BUY NOW!!!"},
+    )
+    page.goto(f"{server.base}/console/#/evolutions")
+    row = page.locator(f"tr[data-evolution-id='{made['evolutionId']}']")
+    expect(row).to_contain_text(made["stopReason"])
+    expect(row).to_contain_text("brandguard_01")
+    page.get_by_label("Agent", exact=True).fill("brandguard_01")
+    page.get_by_label("Agent", exact=True).press("Enter")
+    expect(page.locator("tbody tr")).to_have_count(1)
     shot(page, screens, "evolutions")
+    row.get_by_role("link", name=re.compile("^Open")).click()
+    expect(page.get_by_role("heading", name=f"Evolution {made['evolutionId'][:8]}")).to_be_visible()
+    expect(page.get_by_label("Original output")).to_have_text(made["original"])
+    critiques = [e for e in made["evolutionLog"] if e["step"] == "critique"]
+    rows = page.get_by_role("table", name="Scores per iteration").locator("tbody tr")
+    expect(rows).to_have_count(len(critiques))
 
 
 def test_the_evolution_diff_marks_the_sentences_that_changed(page: Any) -> None:
@@ -224,7 +343,7 @@ def test_a_proposed_improvement_is_accepted_from_the_console(
     server.call(
         "POST",
         "/api/improve/feedback",
-        {"agentId": "scribe", "rating": 1, "comment": "too vague, no numbers"},
+        {"agentId": "scribe_01", "rating": 1, "comment": "too vague, no numbers"},
     )
     page.goto(f"{server.base}/console/#/goals")
     page.get_by_role("button", name="Propose improvements").click()
@@ -242,23 +361,71 @@ def test_a_proposed_improvement_is_accepted_from_the_console(
 
 
 VIEWS = ["events", "runs", "schedules", "evolutions", "memory", "goals"]
+UNLABELLED = """() => [...document.querySelectorAll('#view input, #view select, #view textarea, #view button')]
+  .filter((el) => !el.labels?.length && !el.getAttribute('aria-label') && !el.textContent.trim())
+  .map((el) => el.outerHTML)"""
+# WCAG 2 contrast of every visible text against the background it is drawn on (the
+# nearest opaque one); 4.5:1, or 3:1 for large text; disabled controls are exempt
+LOW_CONTRAST = """() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((v) => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const under = (el) => {
+    for (let n = el; n; n = n.parentElement) {
+      const style = getComputedStyle(n);
+      if (style.backgroundImage !== "none") return null;
+      const c = rgb(style.backgroundColor);
+      if (c.length === 3 || c[3] > 0) return c;
+    }
+    return [255, 255, 255];
+  };
+  const low = [];
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walk.nextNode()) {
+    const el = walk.currentNode.parentElement;
+    if (!walk.currentNode.textContent.trim() || !el.getClientRects().length || el.closest(":disabled")) continue;
+    const style = getComputedStyle(el);
+    const back = under(el);
+    if (!back || style.visibility === "hidden") continue;
+    const [hi, lo] = [lum(rgb(style.color)), lum(back)].sort((a, b) => b - a);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) low.push(`${el.tagName} "${walk.currentNode.textContent.trim().slice(0, 40)}" ${ratio.toFixed(2)}`);
+  }
+  return low;
+}"""
 
 
-def test_every_control_has_a_label_and_the_views_are_reached_by_keyboard(
-    page: Any, server: Server
+def open_view(page: Any, server: Server, route: str) -> None:
+    """Go to a view and wait until what it loads first has come."""
+    page.goto(f"{server.base}/console/#/{route}")
+    name = route.split("/")[0]
+    expect(page.locator(f"#view[data-view={name}][aria-busy=false] h1")).to_be_visible()
+
+
+@pytest.fixture(scope="module")
+def some_pages(server: Server) -> list[str]:
+    """Every view, a sleeping run's timeline and an evolution whole."""
+    nap = workflow(server, "a nap", [{"id": "nap", "type": "sleep", "config": {"seconds": 60}}])
+    run = server.call("POST", f"/api/workflow/{nap}/run", {})["run"]
+    evolution = server.call("POST", "/api/oracle/evolve", {"agentId": "scribe_01", "output": "Hi."})
+    return [*VIEWS, f"runs/{run['id']}", f"evolutions/{evolution['evolutionId']}"]
+
+
+def test_every_control_has_a_label_and_every_text_enough_contrast(
+    page: Any, server: Server, some_pages: list[str]
 ) -> None:
     expect(page.get_by_role("banner")).to_be_visible()
     expect(page.get_by_role("navigation", name="Views")).to_be_visible()
-    for view in VIEWS:
-        page.goto(f"{server.base}/console/#/{view}")
-        expect(page.locator(f"#view[data-view={view}] h1")).to_be_visible()
-        unlabelled = page.evaluate(
-            """() => [...document.querySelectorAll('#view input, #view select, #view textarea, #view button')]
-                 .filter((el) => !el.labels?.length && !el.getAttribute('aria-label') && !el.textContent.trim())
-                 .map((el) => el.outerHTML)"""
-        )
-        assert unlabelled == [], f"{view}: {unlabelled}"
-    page.goto(f"{server.base}/console/#/events")
+    for route in some_pages:
+        open_view(page, server, route)
+        assert page.evaluate(UNLABELLED) == [], route
+        assert page.evaluate(LOW_CONTRAST) == [], route
+
+
+def test_the_views_and_their_actions_are_reached_by_keyboard(page: Any, server: Server) -> None:
+    open_view(page, server, "events")
     page.reload()  # focus starts at the top of the page
     expect(page.get_by_role("heading", name="Events", level=1)).to_be_visible()
     page.keyboard.press("Tab")
@@ -277,13 +444,26 @@ def test_every_control_has_a_label_and_the_views_are_reached_by_keyboard(
     expect(page.get_by_role("heading", name="Runs", level=1)).to_be_visible()
     expect(page.get_by_role("link", name="Runs")).to_have_attribute("aria-current", "page")
     expect(page.locator("main")).to_be_focused()  # the next Tab goes into the view
+    expect(page.locator("#view[aria-busy=false] tbody tr").first).to_be_visible()
+    # from the view's top, Tab reaches the first run's timeline link, and Enter opens it
+    first = page.get_by_role("link", name=re.compile("^Timeline of run")).first
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if first.evaluate("(el) => el === document.activeElement"):
+            break
+    expect(first).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Timeline", level=2)).to_be_visible()
 
 
-def test_the_views_fit_a_phone_sized_screen(page: Any, server: Server, screens: Path) -> None:
+def test_the_views_fit_a_phone_sized_screen(
+    page: Any, server: Server, screens: Path, some_pages: list[str]
+) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
-    for view in VIEWS:
-        page.goto(f"{server.base}/console/#/{view}")
-        expect(page.locator(f"#view[data-view={view}] h1")).to_be_visible()
+    for route in some_pages:
+        open_view(page, server, route)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{view} scrolls sideways by {overflow}px"
-        shot(page, screens, f"phone-{view}")
+        assert overflow <= 0, f"{route} scrolls sideways by {overflow}px"
+        one = {"runs": "run-timeline", "evolutions": "evolution"}
+        name = one[route.split("/")[0]] if "/" in route else route
+        shot(page, screens, f"phone-{name}")

@@ -46,6 +46,8 @@ def bad_value(schema: dict[str, Any]) -> str:
         return str(schema["maximum"] + 1) if "maximum" in schema else "ten"
     if "enum" in schema:
         return "not-one-of-them"
+    if schema.get("format") == "uuid":
+        return "not-a-uuid"
     if "pattern" in schema or "maxLength" in schema:
         return "#" * (schema.get("maxLength", 10) + 1)
     raise AssertionError(f"a query parameter without a bound: {schema}")

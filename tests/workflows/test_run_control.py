@@ -129,3 +129,41 @@ def test_a_workflows_runs_are_paged_newest_first_and_filtered(
     assert failed == {"runs": [], "next_cursor": None}
     assert alice.get(f"/api/workflow/{wid}/runs?status=bogus").status_code == 422
     assert alice.get(f"/api/workflow/{wid}/runs?cursor=nope").status_code == 422
+
+
+def test_a_users_runs_of_every_workflow_are_paged_newest_first_and_filtered(
+    api: Any, endpoint: Endpoint
+) -> None:
+    carol, dave = UserClient(api, "carol"), UserClient(api, "dave")
+    calls = create(carol, [http("one", endpoint.url("/u1"))])
+    naps = create(carol, [{"id": "nap", "type": "sleep", "config": {"seconds": 3600}}])
+    made = [
+        carol.post(f"/api/workflow/{wid}/run", json={}).get_json()["run"]["id"]
+        for wid in (calls, naps, calls)
+    ]
+
+    first = carol.get("/api/workflow/runs?limit=2").get_json()
+    second = carol.get(f"/api/workflow/runs?limit=2&cursor={first['next_cursor']}").get_json()
+    assert [r["id"] for r in first["runs"] + second["runs"]] == made[::-1]
+    assert second["next_cursor"] is None
+    sleeping = carol.get("/api/workflow/runs?status=sleeping").get_json()["runs"]
+    assert [(r["id"], r["workflow_id"]) for r in sleeping] == [(made[1], naps)]
+    of_calls = carol.get(f"/api/workflow/runs?workflowId={calls}&status=succeeded").get_json()
+    assert [r["id"] for r in of_calls["runs"]] == [made[2], made[0]]
+    # another user's runs are never listed, even when asked for by their workflow
+    assert dave.get("/api/workflow/runs").get_json() == {"runs": [], "next_cursor": None}
+    assert dave.get(f"/api/workflow/runs?workflowId={calls}").get_json()["runs"] == []
+
+
+def test_the_runs_list_leaves_the_workflow_routes_beside_it_alone(
+    alice: UserClient, endpoint: Endpoint
+) -> None:
+    wid = create(alice, [http("one", endpoint.url("/u2"))])
+    assert alice.get(f"/api/workflow/{wid}").get_json()["id"] == wid
+    assert alice.get("/api/workflow/runs/").status_code == 200
+    for method in ("put", "delete"):  # "runs" is no workflow id: the workflow routes' 404
+        res = getattr(alice, method)("/api/workflow/runs", json={"name": "x"})
+        assert res.status_code == 404 and "workflow" in res.get_json()["error"]
+    for bad in ("status=bogus", "workflowId=nope", "limit=0", "limit=101", "cursor=nope"):
+        res = alice.get(f"/api/workflow/runs?{bad}")
+        assert res.status_code == 422 and bad.split("=")[0] in res.get_json()["error"], bad

@@ -1,6 +1,6 @@
 // Sign-in, navigation and the view router (#/events, #/runs/<id>, ...).
 import { call, session, tokenUser } from "./api.js";
-import { announce } from "./ui.js";
+import { announce, h, loads } from "./ui.js";
 import * as events from "./views/events.js";
 import * as runs from "./views/runs.js";
 import * as schedules from "./views/schedules.js";
@@ -57,7 +57,13 @@ async function route() {
   const root = $("view");
   root.replaceChildren();
   root.dataset.view = view;
-  stopView = (await VIEWS[view].render(root, rest.map(decodeURIComponent))) || null;
+  try {
+    stopView = (await loads(VIEWS[view].render(root, rest.map(decodeURIComponent)))) || null;
+  } catch (error) {
+    if (error.status === 401) return; // signed out already (session.onUnauthorized)
+    if (!root.querySelector("h1")) root.append(h("h1", {}, view));
+    root.append(h("p", { className: "error", role: "alert" }, `This view could not load: ${error.message}`));
+  }
   document.title = `${root.querySelector("h1")?.textContent || view} · SEGP console`;
 }
 

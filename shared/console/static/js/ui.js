@@ -22,9 +22,9 @@ function append(node, children) {
 
 const TONES = {
   ok: ["succeeded", "fired", "dispatched", "active", "completed", "created", "in_sync", "accepted"],
-  bad: ["failed", "rejected", "too_deep", "throttled", "missed", "cancelled", "out_of_sync", "error"],
+  bad: ["failed", "rejected", "too_deep", "throttled", "missed", "cancelled", "out_of_sync", "error", "timed_out"],
   live: ["running", "dispatching", "pending", "proposed", "in_progress"],
-  wait: ["sleeping", "waiting", "queued", "skipped", "paused"],
+  wait: ["sleeping", "waiting", "queued", "skipped", "paused", "cycle"],
 };
 
 /** A status of any name: known ones get a colour, new ones show as they are. */
@@ -66,7 +66,7 @@ export function kv(object, skip = []) {
   for (const [name, value] of Object.entries(object || {})) {
     if (skip.includes(name) || value === undefined) continue;
     const shown =
-      value !== null && typeof value === "object" ? json(value, name) : String(value ?? "—");
+      value instanceof Node ? value : value !== null && typeof value === "object" ? json(value, name) : String(value ?? "—");
     list.append(h("dt", {}, name), h("dd", {}, shown));
   }
   return list;
@@ -161,6 +161,19 @@ export function refresh(region, key, build) {
   if (focusKey) region.querySelector(`[data-focus="${CSS.escape(focusKey)}"]`)?.focus();
 }
 
+let loading = 0;
+/** The view region is ``aria-busy`` until what it loads first has come (assistive
+ * technology waits for it; so do the browser tests). */
+export function loads(promise) {
+  const view = document.getElementById("view");
+  loading += 1;
+  view.setAttribute("aria-busy", "true");
+  return promise.finally(() => {
+    loading -= 1;
+    if (!loading) view.setAttribute("aria-busy", "false");
+  });
+}
+
 /** Poll while the view is shown and the tab visible; stops when the view goes. */
 export function poll(every, tick) {
   let busy = false;
@@ -176,10 +189,23 @@ export function poll(every, tick) {
       busy = false;
     }
   };
-  run();
+  loads(run());
   const timer = setInterval(run, every);
   return () => {
     stopped = true;
     clearInterval(timer);
   };
+}
+
+/** A table that stacks into labelled lines on a narrow screen: each row is
+ * `[props, cells]`, one cell a column (a column named "" has no label). */
+export function table({ caption, showCaption, columns, rows, props }) {
+  const cell = (content, i) => h("td", columns[i] ? { dataset: { label: columns[i] } } : {}, content);
+  return h(
+    "table",
+    { className: "stack", ...props },
+    caption ? h("caption", { className: showCaption ? "" : "sr-only" }, caption) : null,
+    h("thead", {}, h("tr", {}, columns.map((name) => h("th", { scope: "col" }, name)))),
+    h("tbody", {}, rows.map(([rowProps, cells]) => h("tr", rowProps, cells.map(cell)))),
+  );
 }

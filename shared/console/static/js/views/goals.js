@@ -10,7 +10,7 @@ export async function render(root) {
   const generate = action("Generate goals now", () => post("goals/auto-generate", { force: false }).then((r) => (loadGoals(goals), r)), {
     describe: (r) => `${(r.createdGoals || []).length} goal(s) created`,
   });
-  const agent = h("input", { name: "agentId", value: "scribe", required: true, autocomplete: "off" });
+  const agent = h("input", { name: "agentId", value: "scribe_01", required: true, autocomplete: "off" });
   const status = h("select", { name: "status" });
   options(status, await queryEnum(IMPROVEMENTS, "get", "status"));
   const improvements = h("div");

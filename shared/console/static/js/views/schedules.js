@@ -1,18 +1,23 @@
 // Schedules: each task's cron in words, its next five fire times (from the API, which
 // computes them as the fires will happen), its fire history, and fire-now / pause / resume.
 import { followRun, get, post } from "../api.js";
-import { action, badge, h, when } from "../ui.js";
+import { action, badge, h, poll, refresh, table, when } from "../ui.js";
 import { workflowName, workflowsById } from "./shared.js";
 
 export async function render(root) {
   const list = h("ul", { className: "cards", "aria-label": "Scheduled tasks" });
   root.append(h("h1", {}, "Schedules"), list);
   const workflows = await workflowsById();
+  let shown = [];
   const load = async () => {
     const tasks = await get("scheduler/tasks");
-    list.replaceChildren(...(tasks.length ? tasks.map((t) => card(t, workflows, load)) : [h("li", { className: "hint" }, "No scheduled tasks.")]));
+    shown = tasks.map((t) => card(t, workflows, load));
+    list.replaceChildren(...(tasks.length ? shown.map((c) => c.item) : [h("li", { className: "hint" }, "No scheduled tasks.")]));
+    await Promise.all(shown.map((c) => c.history()));
   };
   await load();
+  // the histories, again while shown: a fire's row settles when its handed-off run ends
+  return poll(3000, () => Promise.all(shown.map((c) => c.history())));
 }
 
 function card(task, workflows, reload) {
@@ -51,8 +56,7 @@ function card(task, workflows, reload) {
     history,
   );
   showUpcoming(task, upcoming);
-  showHistory(task, history);
-  return item;
+  return { item, history: () => showHistory(task, history) };
 }
 
 const after = (reload) => (result) => {
@@ -80,32 +84,37 @@ async function showUpcoming(task, region) {
 
 async function showHistory(task, region) {
   const fires = await get(`scheduler/${task.id}/runs`, { limit: 20 });
-  const rows = fires.map((f) =>
-    h(
-      "tr",
-      {},
-      h("td", { dataset: { label: "At" } }, when(f.created_at)),
-      h("td", { dataset: { label: "Slot" } }, when(f.slot_at)),
-      h("td", { dataset: { label: "Status" } }, badge(f.status)),
-      h("td", { dataset: { label: "Source" } }, f.source),
-      h("td", { dataset: { label: "Run" } }, f.workflow_run_id ? h("a", { href: `#/runs/${f.workflow_run_id}` }, "Timeline", h("span", { className: "sr-only" }, ` of run ${f.workflow_run_id}`)) : "—"),
-      h("td", { dataset: { label: "Detail" } }, f.detail || ""),
-    ),
-  );
-  region.replaceChildren(
-    h(
-      "details",
-      { open: fires.length > 0 },
-      h("summary", {}, `Fire history (${fires.length})`),
-      fires.length
-        ? h(
-            "table",
-            { className: "stack" },
-            h("caption", { className: "sr-only" }, `Fires of ${task.name}, newest first; missed and coalesced slots say so in Detail`),
-            h("thead", {}, h("tr", {}, ["At", "Slot", "Status", "Source", "Run", "Detail"].map((t) => h("th", { scope: "col" }, t)))),
-            h("tbody", {}, rows),
-          )
-        : h("p", { className: "hint" }, "Never fired."),
-    ),
+  // open once there are fires; after that, as the reader left it
+  const shown = region.querySelector("details[data-fires]");
+  const open = shown && shown.dataset.fires !== "0" ? shown.open : fires.length > 0;
+  refresh(region, JSON.stringify(fires), () => historyTable(task, fires, open));
+}
+
+function historyTable(task, fires, open) {
+  const count = (test) => fires.filter(test).length;
+  const missed = count((f) => f.status === "missed");
+  const coalesced = count((f) => /coalesced/.test(f.detail || ""));
+  const summary = [`Fire history (${fires.length})`, missed ? `${missed} missed` : "", coalesced ? `${coalesced} coalesced` : ""].filter(Boolean).join(", ");
+  return h(
+    "details",
+    { open, dataset: { fires: fires.length } },
+    h("summary", {}, summary),
+    fires.length
+      ? table({
+          caption: `Fires of ${task.name}, newest first; missed and coalesced slots say so in Detail`,
+          columns: ["At", "Slot", "Status", "Source", "Run", "Detail"],
+          rows: fires.map((f) => [
+            { dataset: { status: f.status } },
+            [
+              when(f.created_at),
+              when(f.slot_at),
+              badge(f.status),
+              f.source,
+              f.workflow_run_id ? h("a", { href: `#/runs/${f.workflow_run_id}` }, "Timeline", h("span", { className: "sr-only" }, ` of run ${f.workflow_run_id}`)) : "—",
+              f.detail || "",
+            ],
+          ]),
+        })
+      : h("p", { className: "hint" }, "Never fired."),
   );
 }
