@@ -32,6 +32,7 @@ class Objects:
     threshold: str
     memory: str
     task: str
+    evolution: str
     agent: str = AGENT
 
     def ids(self) -> list[str]:
@@ -46,6 +47,7 @@ class Objects:
             self.threshold,
             self.memory,
             self.task,
+            self.evolution,
         ]
 
 
@@ -112,6 +114,12 @@ def seed(user: UserClient) -> Objects:
         ),
         201,
     )["task"]["id"]
+    evolution = _ok(
+        user.post(
+            "/api/oracle/evolve",
+            json={"agentId": AGENT, "output": f"{MARKER} BUY NOW!!! best deal ever"},
+        )
+    )["evolutionId"]
     return Objects(
         user=user.user,
         workflow=str(workflow),
@@ -125,6 +133,7 @@ def seed(user: UserClient) -> Objects:
         threshold=str(threshold),
         memory=str(memory),
         task=str(task),
+        evolution=str(evolution),
     )
 
 
@@ -159,6 +168,7 @@ def path_values(objects: Objects) -> dict[str, dict[str, str]]:
         "/api/scheduler/<id>/upcoming": {"id": o.task},
         "/api/scheduler/<id>/fire": {"id": o.task},
         "/api/evolver/settings/<agentId>": {"agentId": o.agent},
+        "/api/evolver/history/<evolutionId>": {"evolutionId": o.evolution},
     }
 
 

@@ -43,6 +43,8 @@ SEMANTIC_RULES = {
     "POST /api/memory/store": "procedural memories need an agentId",
     "POST /api/memory/recall": "until must be after since",
     "GET /api/treasury/ledger": "cursor must be one this API returned",
+    "GET /api/workflow/runs": "cursor must be one this API returned",
+    "GET /api/evolver/history": "cursor must be one this API returned",
     "POST /api/scheduler/tasks": "cronExpression and timezone must be valid",
     "PUT /api/scheduler/{id}": "cronExpression and timezone must be valid",
     "PUT /api/reasoning/goal/{goalId}": "a status change must be one the lifecycle allows",

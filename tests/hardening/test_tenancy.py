@@ -64,6 +64,7 @@ PROBES: dict[tuple[str, str], Probe] = {
 
 # probes of routes being built on other branches: they join PROBES once routed
 PENDING: dict[tuple[str, str], Probe] = {
+    ("GET", "/api/evolver/history/<evolutionId>"): Probe(),
     ("GET", "/api/evolver/settings/<agentId>"): Probe(expect="own"),
     ("PUT", "/api/evolver/settings/<agentId>"): Probe({"enabled": False}, expect="own"),
 }
