@@ -9,14 +9,13 @@ dispatch's claim transaction (read together with the claim), whether it expects 
 on the event: only then does the dispatch keep its lease until the listeners heard it,
 so a crash in between is finished by the per-minute job; an event no listener expects
 is settled in the claim's one commit. Capabilities register both here, so dispatch
-reaches them without importing them."""
+reaches them without importing them; the composition root (``shared.bootstrap.wire``)
+imports the modules that register, on the first lookup."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 Envelope = dict[str, Any]
@@ -58,16 +57,10 @@ def dispatch_listener(*, expects: Callable[[Envelope], Query]) -> Callable[[Hear
     return register
 
 
-# Modules that register system handlers or dispatch listeners when imported. They are
-# loaded on the first lookup, so every process that dispatches (the function, the
-# local server, the tests) has every handler, whatever it imported before.
-HANDLER_MODULES = ("shared.goals.sweep", "shared.memory.sweep", "shared.workflows.engine")
-
-
-@cache
 def _load() -> None:
-    for module in HANDLER_MODULES:
-        importlib.import_module(module)
+    from shared import bootstrap
+
+    bootstrap.wire()  # once per process: every registering module is loaded
 
 
 def handler_for(event_type: str) -> Callable[[Envelope], None] | None:

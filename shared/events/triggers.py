@@ -9,13 +9,17 @@ are ever read (docs/contract/guarantees.md: the seed matched every user's).
 A trigger whose workflow is already in the event's ``chain`` (a run of it led to the
 event) is not run: the dispatch records it as ``cycle`` with the chain, so a workflow
 that emits what triggers it runs once per outside event. A trigger saved with
-``allowRecursion`` runs anyway, until the depth limit stops the loop."""
+``allowRecursion`` runs anyway, until the depth limit stops the loop.
+
+Runs are started through the workflow engine's entry points, which the composition
+root hands this module (``use_runner``): the events package never imports workflows."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from shared import conditions, logs, storable
 from shared.config import get_settings
@@ -26,6 +30,49 @@ from shared.events.handlers import handler_for
 from shared.events.outbox import check_type
 
 log = logs.get(__name__)
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """One run a trigger starts for an event: of which workflow, for whom, with what."""
+
+    workflow_id: str
+    user_id: str
+    trigger_data: dict[str, Any]
+    idempotency_key: str
+    depth: int
+
+
+class Started(Protocol):
+    @property
+    def run(self) -> Row: ...
+
+
+class Runner(Protocol):
+    """The engine's entry points, as dispatch uses them."""
+
+    def run_inline(self, tx: Tx, workflow: Row, start: RunStart) -> Row | None:
+        """Execute a run whose steps are all pure inside ``tx`` (None: it cannot)."""
+
+    def start_many(self, starts: Sequence[RunStart]) -> Sequence[Started | AppError]:
+        """Claim and hand off (or execute) every start's run; one outcome each."""
+
+
+_runner: list[Runner] = []
+
+
+def use_runner(runner: Runner) -> None:
+    """Hand dispatch the engine (the composition root does, ``shared.bootstrap``)."""
+    _runner[:] = [runner]
+
+
+def _engine() -> Runner:
+    if not _runner:
+        from shared import bootstrap
+
+        bootstrap.wire()
+    return _runner[0]
+
 
 COLUMNS = (
     "id, user_id, event_type, workflow_id, name, conditions, is_active, allow_recursion, "
@@ -202,17 +249,9 @@ def _entry(trigger: Row) -> dict[str, Any]:
     return {"triggerId": str(trigger["id"]), "workflowId": str(trigger["workflow_id"])}
 
 
-@dataclass(frozen=True)
-class _Start:
+def _start(event: Row, trigger: Row, payload: dict[str, Any]) -> RunStart:
     """The trigger's run on the event, its idempotency key the same on every delivery,
     so a run is started once."""
-
-    trigger_data: dict[str, Any]
-    idempotency_key: str
-    depth: int
-
-
-def _start(event: Row, trigger: Row, payload: dict[str, Any]) -> _Start:
     event_id, trigger_id = str(event["id"]), str(trigger["id"])
     trigger_data = {
         "eventId": event_id,
@@ -220,7 +259,19 @@ def _start(event: Row, trigger: Row, payload: dict[str, Any]) -> _Start:
         "payload": payload,
         "triggerId": trigger_id,
     }
-    return _Start(trigger_data, f"event:{event_id}:{trigger_id}", event["depth"])
+    return RunStart(
+        str(trigger["workflow_id"]),
+        event["user_id"],
+        trigger_data,
+        f"event:{event_id}:{trigger_id}",
+        event["depth"],
+    )
+
+
+_COUNT = (
+    "UPDATE event_triggers SET triggered_count = triggered_count + 1, "
+    "last_triggered_at = now() WHERE id = ANY(%s::uuid[]) AND user_id = %s"
+)
 
 
 _COUNT = (
@@ -264,46 +315,19 @@ def _cycle(event: Row, trigger: Row) -> dict[str, Any] | None:
 
 
 def _run_inline(tx: Tx, event: Row, trigger: Row, payload: dict[str, Any]) -> Row | None:
-    from shared.workflows.engine import run_inline
-
-    start = _start(event, trigger, payload)
-    return run_inline(
-        tx,
-        {
-            "id": trigger["workflow_id"],
-            "steps": trigger["steps"],
-            "is_active": trigger["is_active"],
-        },
-        event["user_id"],
-        start.trigger_data,
-        "event",
-        idempotency_key=start.idempotency_key,
-        depth=start.depth,
+    workflow = {"id": trigger["workflow_id"], "steps": trigger["steps"]}
+    return _engine().run_inline(
+        tx, workflow | {"is_active": trigger["is_active"]}, _start(event, trigger, payload)
     )
 
 
 def _run(event: Row, matched: list[Row], payload: dict[str, Any]) -> list[dict[str, Any]]:
     """Start the matched triggers' runs together (claimed in one pass, each handed to
     its own execution); the ``triggered`` entry of each."""
-    from shared.workflows.engine import start_many
-    from shared.workflows.runs import Request
-
-    requests = []
-    for trigger in matched:
-        start = _start(event, trigger, payload)
-        requests.append(
-            Request(
-                str(trigger["workflow_id"]),
-                event["user_id"],
-                "event",
-                start.trigger_data,
-                {},
-                idempotency_key=start.idempotency_key,
-                depth=start.depth,
-            )
-        )
+    starts = [_start(event, trigger, payload) for trigger in matched]
     entries = []
-    for trigger, outcome in zip(matched, start_many(requests) if requests else [], strict=True):
+    outcomes = _engine().start_many(starts) if starts else []
+    for trigger, outcome in zip(matched, outcomes, strict=True):
         if isinstance(outcome, Retryable):
             raise outcome
         if isinstance(outcome, AppError):  # the workflow is gone or refused the run

@@ -3,14 +3,13 @@ it, the workflow-run function, a resume or a wake-up).
 
 A scheduled fire's history row closes with its run here, at once, instead of at the
 per-minute job's next settling (which stays as the backstop for a process that died
-in between). Listeners live with what they update; the modules holding them are named
-below and loaded on first use, so the workflows package imports none of them."""
+in between). Listeners live with what they update; the composition root
+(``shared.bootstrap.wire``) loads the modules holding them, so the workflows package
+imports none of them."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
-from functools import cache
 
 from shared.db import Row
 from shared.logs import get
@@ -19,7 +18,6 @@ log = get(__name__)
 
 Listener = Callable[[Row], object]
 _listeners: list[Listener] = []
-LISTENER_MODULES = ("shared.scheduler.settle",)
 
 
 def run_ended_listener(fn: Listener) -> Listener:
@@ -28,16 +26,12 @@ def run_ended_listener(fn: Listener) -> Listener:
     return fn
 
 
-@cache
-def _load() -> None:
-    for module in LISTENER_MODULES:
-        importlib.import_module(module)
-
-
 def announce(run: Row) -> None:
     """Tell every listener; one that fails is logged and the others still hear (what
     it would have done is left to the per-minute job)."""
-    _load()
+    from shared import bootstrap
+
+    bootstrap.wire()
     for listener in _listeners:
         try:
             listener(run)

@@ -44,6 +44,7 @@ from shared.config import get_settings
 from shared.db import Row, Tx
 from shared.errors import AppError, Invalid, Retryable
 from shared.events.handlers import dispatch_listener
+from shared.events.triggers import RunStart
 from shared.logs import get
 from shared.rejections import record_rejection
 from shared.swarm import member
@@ -147,20 +148,25 @@ def _checked(request: runs.Request) -> runs.Request | AppError:
     )
 
 
-def _hand_off(queue: handoff.RunQueue, fresh: list[Row]) -> None:
-    """A hand-off that fails loses nothing: the run stays queued, and the per-minute
-    job starts it once its ``start_by`` passed."""
+def _hand_off(
+    queue: handoff.RunQueue, found: list[Row], then: str = "the per-minute job will start it"
+) -> list[Row]:
+    """Hand each run to its execution; the runs whose hand-off failed, each logged
+    with what happens to it ``then``. A hand-off that fails loses nothing: a new run
+    stays queued, and the per-minute job starts it once its ``start_by`` passed."""
     try:
-        results = queue.hand_off(fresh)
+        results = queue.hand_off(found)
     except Exception as exc:  # the queue itself is unusable (settings, client)
-        results = [exc] * len(fresh)
-    failed = [(run, err) for run, err in zip(fresh, results, strict=True) if err is not None]
+        results = [exc] * len(found)
+    failed = [(run, err) for run, err in zip(found, results, strict=True) if err is not None]
     for run, error in failed:
         log.warning(
-            "workflow run %s not handed off; the per-minute job will start it",
+            "workflow run %s not handed off; %s",
             run["id"],
+            then,
             extra={"error": f"{type(error).__name__}: {error}"},
         )
+    return [run for run, _ in failed]
 
 
 def _again(run: Row) -> Started:
@@ -177,6 +183,10 @@ def _again(run: Row) -> Started:
         woken = _wake(run_id, clock.now())
         if woken is not None:
             return Started(woken, True)
+    if run["status"] == "waiting":  # a redelivery after its wait timed out ends the wait
+        ended_wait = _end_wait(run_id, clock.now())
+        if ended_wait is not None:
+            return Started(ended_wait, True)
     if run["status"] == "queued" and run["start_by"] and run["start_by"] <= clock.now():
         begun = _begin(run)
         if begun is not None:
@@ -310,7 +320,7 @@ def start_queued(limit: int = 50) -> int:
     """The per-minute job's duty: start the queued runs whose hand-off did not (the
     publish failed, the message was lost) within ``WORKFLOW_RUN_START_GRACE_SECONDS``."""
     due = runs.queued_due(clock.now(), limit)
-    return _each(due, _start_lost)
+    return _go_on(due, _start_lost)
 
 
 def _start_lost(run: Row) -> Row | None:
@@ -323,7 +333,7 @@ def _start_lost(run: Row) -> Row | None:
 def resume_expired(limit: int = 50) -> int:
     """The per-minute job's duty: finish the runs whose executor died. One run that
     cannot be finished does not keep the others waiting."""
-    return _each(runs.expired(limit), resume)
+    return _go_on(runs.expired(limit), lambda run: resume(str(run["id"])))
 
 
 def wake_due(limit: int = 50) -> int:
@@ -331,8 +341,21 @@ def wake_due(limit: int = 50) -> int:
     (at the step that waited) and the waiting runs whose wait timed out, so a run
     wakes at most a minute late."""
     now = clock.now()
-    woken = _each(runs.due(now, limit), lambda run_id: _wake(run_id, now))
-    return woken + _each(waits.timed_out(now, limit), lambda run_id: _end_wait(run_id, now))
+    woken = _go_on(runs.due(now, limit), lambda run: _wake(str(run["id"]), now))
+    return woken + _go_on(waits.timed_out(now, limit), lambda run: _end_wait(str(run["id"]), now))
+
+
+def _go_on(found: list[Row], here: Callable[[Row], Row | None]) -> int:
+    """The per-minute job's way on with the runs it found (each ``id`` and
+    ``user_id``): each handed to its own execution, as a new run is, whose delivery
+    goes on from the run's state (``_again``), so one slow run never delays the
+    others; without a hand-off, and for a run whose hand-off failed, ``here``, one
+    after another. How many went on."""
+    queue = handoff.get_run_queue()
+    if queue is None or not found:
+        return _each(found, here)
+    failed = _hand_off(queue, found, "going on with it here")
+    return len(found) - len(failed) + _each(failed, here)
 
 
 def _awaited(event: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
@@ -345,7 +368,24 @@ def event_dispatched(event: dict[str, Any]) -> int:
     of its user that wait for it, each with the event as its waiting step's output.
     Idempotent per event: a wait it ended is gone for a second dispatch."""
     now = clock.now()
-    return _each(waits.matching(event, now), lambda run_id: _end_wait(run_id, now, event))
+    matched = waits.matching(event, now)
+    queue = handoff.get_run_queue()
+    if queue is None or not matched:
+        return _each(matched, lambda run_id: _end_wait(run_id, now, event))
+    owner, resumed = _owner(), []
+    for run_id in matched:  # the wait ends here, the rest of the run runs elsewhere
+        row = waits.end(run_id, owner, now, event, keep=False)  # its delivery takes over
+        if row is not None:
+            log.info("workflow run %s resumed by event %s", run_id, event["eventId"])
+            resumed.append(row)
+    failed = _hand_off(queue, resumed, "going on with it here")
+    return len(resumed) - len(failed) + _each(failed, lambda run: _take_over(str(run["id"])))
+
+
+def _take_over(run_id: str) -> Row | None:
+    owner = _owner()
+    taken = runs.take_over(run_id, owner)
+    return _execute(taken, owner) if taken is not None else None
 
 
 def _wake(run_id: str, now: datetime) -> Row | None:
@@ -596,3 +636,35 @@ def _lost(
         return cancelled
     log.info("workflow run %s: lease taken over, this executor stops", ctx.run_id)
     return runs.get(ctx.user_id, ctx.run_id)
+
+
+class TriggerRunner:
+    """The engine's entry points as event dispatch is handed them
+    (``shared.events.triggers.Runner``; wired by ``shared.bootstrap``)."""
+
+    def run_inline(self, tx: Tx, workflow: Row, start: RunStart) -> Row | None:
+        return run_inline(
+            tx,
+            workflow,
+            start.user_id,
+            start.trigger_data,
+            "event",
+            idempotency_key=start.idempotency_key,
+            depth=start.depth,
+        )
+
+    def start_many(self, starts: Sequence[RunStart]) -> list[Started | AppError]:
+        return start_many(
+            [
+                runs.Request(
+                    s.workflow_id,
+                    s.user_id,
+                    "event",
+                    s.trigger_data,
+                    {},
+                    s.idempotency_key,
+                    s.depth,
+                )
+                for s in starts
+            ]
+        )

@@ -337,15 +337,15 @@ def sleep(
         )
 
 
-def due(now: datetime, limit: int) -> list[str]:
-    """Sleeping runs whose wake time has come, the longest overdue first."""
+def due(now: datetime, limit: int) -> list[Row]:
+    """Sleeping runs whose wake time has come (``id``, ``user_id``), the longest
+    overdue first."""
     with get_database().transaction() as tx:
-        rows = tx.all(
-            "SELECT id FROM workflow_runs WHERE status = 'sleeping' AND wake_at <= %s "
+        return tx.all(
+            "SELECT id, user_id FROM workflow_runs WHERE status = 'sleeping' AND wake_at <= %s "
             "ORDER BY wake_at LIMIT %s",
             (now, limit),
         )
-    return [str(r["id"]) for r in rows]
 
 
 _WAKE = (
@@ -374,14 +374,18 @@ def wake_early(run_id: str, step_id: str, owner: str) -> Row | None:
         )
 
 
-def lease_again(tx: Tx, run_id: str, owner: str, step_results: list[dict[str, Any]]) -> Row:
+def lease_again(
+    tx: Tx, run_id: str, owner: str, step_results: list[dict[str, Any]], *, keep: bool = True
+) -> Row:
     """Within ``tx``, which holds the run: running again, with these results, leased
-    to ``owner`` (a failed run retried, a waiting run whose wait just ended)."""
+    to ``owner`` (a failed run retried, a waiting run whose wait just ended); with
+    ``keep`` False, the lease ends at once, for the run's hand-off to take over."""
     row = tx.one(
         "UPDATE workflow_runs SET status = 'running', error = NULL, finished_at = NULL, "
-        f"step_results = %s::jsonb, lease_owner = %s, lease_until = {_LEASE}, "
+        "step_results = %s::jsonb, lease_owner = %s, lease_until = "
+        f"CASE WHEN %s THEN {_LEASE} ELSE now() END, "
         f"executions = executions + 1 WHERE id = %s RETURNING {RESUME_COLUMNS}",
-        (json.dumps(step_results, default=str), owner, lease_seconds(), run_id),
+        (json.dumps(step_results, default=str), owner, keep, lease_seconds(), run_id),
     )
     assert row is not None
     return row
@@ -533,14 +537,13 @@ def recent(user_id: str, workflow_id: str, limit: int = RECENT) -> list[Row]:
         )
 
 
-def expired(limit: int) -> list[str]:
-    """Runs whose executor stopped holding their lease (its process died), oldest
-    lease first."""
+def expired(limit: int) -> list[Row]:
+    """Runs whose executor stopped holding their lease (its process died; ``id``,
+    ``user_id``), oldest lease first."""
     with get_database().transaction() as tx:
-        rows = tx.all(
-            "SELECT id FROM workflow_runs WHERE status = 'running' "
+        return tx.all(
+            "SELECT id, user_id FROM workflow_runs WHERE status = 'running' "
             "AND (lease_until IS NULL OR lease_until < now()) "
             "ORDER BY lease_until NULLS FIRST LIMIT %s",
             (limit,),
         )
-    return [str(r["id"]) for r in rows]

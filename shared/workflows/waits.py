@@ -95,20 +95,24 @@ def _holds(wait: Row, payload: dict[str, Any]) -> bool:
         return False
 
 
-def timed_out(now: datetime, limit: int) -> list[str]:
-    """Runs whose wait timed out by ``now``, the longest overdue first."""
+def timed_out(now: datetime, limit: int) -> list[Row]:
+    """Runs whose wait timed out by ``now`` (``id``, ``user_id``), the longest
+    overdue first."""
     with get_database().transaction() as tx:
-        rows = tx.all(
-            "SELECT run_id FROM workflow_waits WHERE timeout_at <= %s ORDER BY timeout_at LIMIT %s",
+        return tx.all(
+            "SELECT run_id AS id, user_id FROM workflow_waits WHERE timeout_at <= %s "
+            "ORDER BY timeout_at LIMIT %s",
             (now, limit),
         )
-    return [str(r["run_id"]) for r in rows]
 
 
-def end(run_id: str, owner: str, now: datetime, event: dict[str, Any] | None) -> Row | None:
+def end(
+    run_id: str, owner: str, now: datetime, event: dict[str, Any] | None, *, keep: bool = True
+) -> Row | None:
     """End the run's wait, with ``event`` (of its user, before the timeout) or with
     its timeout (``event`` None, ``now`` past it), and lease the run, running again, to
-    ``owner``; None when it is not waiting any more, or not for this."""
+    ``owner`` (``keep`` False: a lease that ends at once, for a hand-off); None when it
+    is not waiting any more, or not for this."""
     with get_database().transaction() as tx:
         run = tx.one(
             "SELECT user_id, step_results FROM workflow_runs "
@@ -129,4 +133,4 @@ def end(run_id: str, owner: str, now: datetime, event: dict[str, Any] | None) ->
             for r in run["step_results"] or []
         ]
         tx.execute("DELETE FROM workflow_waits WHERE run_id = %s", (run_id,))
-        return runs.lease_again(tx, run_id, owner, results)
+        return runs.lease_again(tx, run_id, owner, results, keep=keep)

@@ -176,6 +176,9 @@ def test_a_member_out_at_the_timeout_is_timed_out_and_the_swarm_decides_without_
 
     fixed_clock.advance(timedelta(seconds=61))
     assert engine.wake_due() == 1
+    [woken] = run_messages(swarming.bus)  # the run is handed off to decide
+    assert woken.attributes == {"runId": run_id, "userId": "alice"}
+    swarming.deliver(woken)
 
     run = swarming.run(run_id)
     assert run["status"] == "succeeded", run

@@ -105,7 +105,12 @@ def test_a_concurrency_limit_holds_the_second_of_two_racing_runs_until_the_first
         assert tx.scalar("SELECT held FROM workflow_runs WHERE id = %s", (held,)) is True
 
     fixed_clock.advance(timedelta(seconds=61))
-    assert engine.wake_due() == 1  # the first ends, and its end releases the held one
+    assert engine.wake_due() == 1  # the first is handed off to end ...
+    [first] = [run_id for run_id in ids if run_id != held]
+    [woken] = run_messages(published)
+    assert woken.attributes["runId"] == first
+    hand_over(runner, woken)  # ... and its end releases the held one
+    assert status(alice, first)["status"] == "succeeded"
     [released] = run_messages(published)
     assert released.attributes["runId"] == held
     hand_over(runner, released)
@@ -137,7 +142,7 @@ def test_a_rate_limit_skips_the_run_past_it_of_two_racing_starts(
 
 
 def test_a_debounce_runs_once_after_the_quiet_period_with_the_last_event(
-    alice: UserClient, published: FakePubSub, fixed_clock: clock.FixedClock
+    alice: UserClient, published: FakePubSub, runner: Any, fixed_clock: clock.FixedClock
 ) -> None:
     gate = [{"id": "last", "type": "condition",
              "config": {"subject": "{{input}}", "conditions": {"n": 3}}}]  # fmt: skip
@@ -155,6 +160,9 @@ def test_a_debounce_runs_once_after_the_quiet_period_with_the_last_event(
     assert engine.wake_due() == 0
     fixed_clock.advance(timedelta(seconds=30))
     assert engine.wake_due() == 1
+    [woken] = run_messages(published)  # handed off to run with the last event
+    assert woken.attributes["runId"] == pending["id"]
+    hand_over(runner, woken)
 
     ran = status(alice, pending["id"])
     assert ran["status"] == "succeeded"
@@ -174,6 +182,9 @@ def test_held_runs_start_highest_priority_first(
 
     fixed_clock.advance(timedelta(seconds=61))
     engine.wake_due()
+    [woken] = run_messages(published)
+    assert woken.attributes["runId"] == first
+    hand_over(runner, woken)
 
     assert status(alice, first)["status"] == "succeeded"
     assert [m.attributes["runId"] for m in run_messages(published)] == [high]

@@ -194,6 +194,7 @@ def test_a_run_whose_hand_off_failed_is_started_by_the_minute_job_after_the_grac
     db: Database,
     alice: UserClient,
     published: FakePubSub,
+    runner: Any,
     endpoint: Endpoint,
     fixed_clock: clock.FixedClock,
 ) -> None:
@@ -215,6 +216,9 @@ def test_a_run_whose_hand_off_failed_is_started_by_the_minute_job_after_the_grac
     late = minute.post("/", json={"tick": True}).get_json()
 
     assert late["runsStarted"] == 1
+    [message] = run_messages(published)  # handed off again, not executed by the tick
+    assert run_row(db, run_id)["status"] == "queued"
+    hand_over(runner, message)
     assert run_row(db, run_id)["status"] == "succeeded"
     assert calls(endpoint, "lost") == 1
 
@@ -354,3 +358,143 @@ def test_a_scheduled_fire_closes_with_its_run_where_the_run_was_executed(
         )
     assert row is not None and (row["status"], row["detail"]) == ("fired", "workflow run succeeded")
     assert str(row["workflow_run_id"]) == json.loads(message.data)["runId"]
+
+
+def _delivered_until_idle(runner: Any, published: FakePubSub) -> int:
+    """Deliver every run message published, and what those deliveries publish."""
+    delivered = 0
+    while messages := run_messages(published):
+        for message in messages:
+            hand_over(runner, message)
+            delivered += 1
+    return delivered
+
+
+def test_the_minute_job_hands_a_woken_run_off_instead_of_executing_it(
+    alice: UserClient,
+    published: FakePubSub,
+    runner: Any,
+    endpoint: Endpoint,
+    fixed_clock: clock.FixedClock,
+) -> None:
+    nap = {"id": "nap", "type": "sleep", "config": {"seconds": 60}}
+    wid = make_workflow(alice, [nap, *once(endpoint, "woken")])
+    run_id = start_run(alice, wid).get_json()["run"]["id"]
+    _delivered_until_idle(runner, published)
+    assert alice.get(f"/api/workflow/run/{run_id}").get_json()["status"] == "sleeping"
+    minute = function_client("schedule_fire")
+
+    fixed_clock.advance(timedelta(seconds=61))
+    done = minute.post("/", json={"tick": True}).get_json()
+
+    assert done["runsWoken"] == 1
+    [message] = run_messages(published)  # handed off: the tick executed nothing itself
+    assert json.loads(message.data) == {"runId": run_id, "userId": "alice"}
+    assert calls(endpoint, "woken") == 0
+    assert alice.get(f"/api/workflow/run/{run_id}").get_json()["status"] == "sleeping"
+    hand_over(runner, message)
+    assert alice.get(f"/api/workflow/run/{run_id}").get_json()["status"] == "succeeded"
+    assert calls(endpoint, "woken") == 1
+
+
+def test_the_minute_job_hands_off_a_run_whose_wait_timed_out(
+    alice: UserClient,
+    published: FakePubSub,
+    runner: Any,
+    endpoint: Endpoint,
+    fixed_clock: clock.FixedClock,
+) -> None:
+    wait = {
+        "id": "wait",
+        "type": "waitForEvent",
+        "config": {"eventType": "video.never", "timeoutSeconds": 60},
+    }
+    wid = make_workflow(alice, [wait, *once(endpoint, "timed-out")])
+    run_id = start_run(alice, wid).get_json()["run"]["id"]
+    _delivered_until_idle(runner, published)
+    assert alice.get(f"/api/workflow/run/{run_id}").get_json()["status"] == "waiting"
+    minute = function_client("schedule_fire")
+
+    fixed_clock.advance(timedelta(seconds=61))
+    assert minute.post("/", json={"tick": True}).get_json()["runsWoken"] == 1
+
+    assert calls(endpoint, "timed-out") == 0
+    assert _delivered_until_idle(runner, published) == 1
+    run = alice.get(f"/api/workflow/run/{run_id}").get_json()
+    assert run["status"] == "succeeded" and run["step_results"][0]["output"] is None
+    assert calls(endpoint, "timed-out") == 1
+
+
+def test_an_event_ending_a_wait_hands_the_rest_of_the_run_off(
+    alice: UserClient, published: FakePubSub, runner: Any, endpoint: Endpoint
+) -> None:
+    wait = {"id": "wait", "type": "waitForEvent", "config": {"eventType": "video.done"}}
+    wid = make_workflow(alice, [wait, *once(endpoint, "after-wait")])
+    run_id = start_run(alice, wid).get_json()["run"]["id"]
+    _delivered_until_idle(runner, published)
+    assert alice.get(f"/api/workflow/run/{run_id}").get_json()["status"] == "waiting"
+
+    assert (
+        alice.post("/api/events", json={"eventType": "video.done", "payload": {}}).status_code
+        == 202
+    )
+    [event] = [m for m in published.publisher.take() if m.topic != RUNS]
+    assert deliver(function_client("event_dispatch"), event).status_code == 200
+
+    assert calls(endpoint, "after-wait") == 0  # the dispatch ended the wait, no more
+    [message] = [m for m in run_messages(published) if json.loads(m.data)["runId"] == run_id]
+    hand_over(runner, message)
+    run = alice.get(f"/api/workflow/run/{run_id}").get_json()
+    assert run["status"] == "succeeded"
+    assert run["step_results"][0]["output"]["eventType"] == "video.done"
+    assert calls(endpoint, "after-wait") == 1
+
+
+def test_the_minute_job_hands_off_a_run_whose_executor_died(
+    db: Database, alice: UserClient, published: FakePubSub, runner: Any, endpoint: Endpoint
+) -> None:
+    wid = make_workflow(alice, once(endpoint, "orphan"))
+    run_id = start_run(alice, wid).get_json()["run"]["id"]
+    [lost] = run_messages(published)  # its executor took it and died
+    with db.transaction() as tx:
+        tx.execute(
+            "UPDATE workflow_runs SET status = 'running', start_by = NULL, lease_owner = 'gone', "
+            "lease_until = now() - interval '1 s' WHERE id = %s",
+            (run_id,),
+        )
+    minute = function_client("schedule_fire")
+
+    assert minute.post("/", json={"tick": True}).get_json()["runsResumed"] == 1
+
+    assert calls(endpoint, "orphan") == 0
+    # other tests' runs may be due as well: this one is handed off exactly once
+    [resumed] = [m for m in run_messages(published) if json.loads(m.data)["runId"] == run_id]
+    assert json.loads(resumed.data) == json.loads(lost.data)
+    hand_over(runner, resumed)
+    assert alice.get(f"/api/workflow/run/{run_id}").get_json()["status"] == "succeeded"
+    assert calls(endpoint, "orphan") == 1
+
+
+def test_a_run_the_minute_job_cannot_hand_off_it_executes_itself(
+    alice: UserClient,
+    published: FakePubSub,
+    runner: Any,
+    endpoint: Endpoint,
+    fixed_clock: clock.FixedClock,
+) -> None:
+    import grpc
+
+    nap = {"id": "nap", "type": "sleep", "config": {"seconds": 60}}
+    wid = make_workflow(alice, [nap, *once(endpoint, "not-handed")])
+    run_id = start_run(alice, wid).get_json()["run"]["id"]
+    _delivered_until_idle(runner, published)
+    minute = function_client("schedule_fire")
+    fixed_clock.advance(timedelta(seconds=61))
+    published.publisher.fail_code = grpc.StatusCode.INVALID_ARGUMENT
+    try:
+        assert minute.post("/", json={"tick": True}).get_json()["runsWoken"] == 1
+    finally:
+        published.publisher.fail_code = None
+
+    assert alice.get(f"/api/workflow/run/{run_id}").get_json()["status"] == "succeeded"
+    assert calls(endpoint, "not-handed") == 1
