@@ -66,11 +66,11 @@ def deliver(data: Any, *, delivery_id: str | None = None) -> Outcome:
 def dispatch(envelope: Envelope, *, delivery_id: str | None = None) -> Outcome:
     try:
         return _dispatch(envelope, delivery_id)
-    except claim.Raced:  # another delivery recorded the event first: go on from its row
-        return _dispatch(envelope, delivery_id)
+    except claim.Raced:  # another delivery recorded the event (or a run) first: go on
+        return _dispatch(envelope, delivery_id, inline=False)  # from what it recorded
 
 
-def _dispatch(envelope: Envelope, delivery_id: str | None) -> Outcome:
+def _dispatch(envelope: Envelope, delivery_id: str | None, inline: bool = True) -> Outcome:
     event_id, wire = str(envelope.event_id), envelope.wire()
     try:
         with get_database().transaction() as tx:
@@ -86,14 +86,14 @@ def _dispatch(envelope: Envelope, delivery_id: str | None) -> Outcome:
             )
             claimed = _claim(tx, envelope, claim.locked(envelope, lock), delivery_id)
             if not isinstance(claimed, str):
-                inline = triggers.fire_inline(tx, claimed, active)
-                done, settled = inline.triggered, inline.settled
+                here = triggers.fire_inline(tx, claimed, active, runs=inline)
+                done, settled = here.triggered, here.settled
                 # a listener that expects the event keeps the lease until it heard it
                 final = settled and not expected(answers)
                 status = "dispatched" if final else "dispatching"
-                claim.write(tx, claimed, status, triggered=done, along=inline.counting)
+                claim.write(tx, claimed, status, triggered=done, along=here.counting)
     except Exception as exc:
-        if claim.raced(exc):
+        if claim.raced(exc) or triggers.run_key_taken(exc):
             raise claim.Raced(event_id) from exc
         raise
     if isinstance(claimed, str):

@@ -57,6 +57,10 @@ class Runner(Protocol):
     def start_many(self, starts: Sequence[RunStart]) -> Sequence[Started | AppError]:
         """Claim and hand off (or execute) every start's run; one outcome each."""
 
+    def key_taken(self, exc: BaseException) -> bool:
+        """Whether a failed commit of ``run_inline``'s transaction means the run's
+        idempotency key was taken before (its run was started another way)."""
+
 
 _runner: list[Runner] = []
 
@@ -172,11 +176,17 @@ class Inline:
     counting: tuple[str, tuple[Any, ...]] | None
 
 
-def fire_inline(tx: Tx, event: Row, active: list[Row]) -> Inline:
+def run_key_taken(exc: BaseException) -> bool:
+    """Whether the claim's commit failed because an inline run's key was taken."""
+    return _engine().key_taken(exc)
+
+
+def fire_inline(tx: Tx, event: Row, active: list[Row], *, runs: bool = True) -> Inline:
     """What the claim's transaction ``tx`` can settle itself: the triggers not run (a
     cycle) and the runs of workflows whose steps are all pure, executed and recorded
     in ``tx`` (``engine.run_inline``), with the trigger counts, so they commit with the
-    claim. ``active`` is what ``active_query`` read in ``tx``."""
+    claim. ``active`` is what ``active_query`` read in ``tx``. With ``runs`` False (a
+    key was taken, ``run_key_taken``) every run is left for ``fire``."""
     user_id, payload = event["user_id"], _payload(event)
     done = list(event["triggered"] or [])
     seen = {entry.get("triggerId") or entry.get("handler") for entry in done}
@@ -187,7 +197,7 @@ def fire_inline(tx: Tx, event: Row, active: list[Row]) -> Inline:
             continue
         entry = _cycle(event, trigger)
         if entry is None:
-            run = _run_inline(tx, event, trigger, payload)
+            run = _run_inline(tx, event, trigger, payload) if runs else None
             if run is None:  # it needs a run of its own: ``fire`` starts it
                 left = True
                 continue

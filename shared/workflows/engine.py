@@ -554,9 +554,10 @@ def run_inline(
     """Execute a run of ``workflow`` (the user's: its ``id``, ``steps``, ``is_active``,
     read in ``tx``) whose steps are all pure (``StepType.pure``) inside ``tx`` and
     record it ended there: its record and its outcome commit together, or neither
-    does, and a redelivery does it again. None when the workflow is inactive, has a
-    step that is not pure, or the key was used before: then ``start`` is the way (it
-    records the run before its first step, under a lease)."""
+    does, and a redelivery does it again. None when the workflow is inactive or has a
+    step that is not pure: then ``start`` is the way (it records the run before its
+    first step, under a lease), as it is when the key was used before (the commit
+    fails, ``runs.key_taken``)."""
     if not workflow["is_active"]:
         return None
     stored: list[dict[str, Any]] = workflow["steps"] or []
@@ -584,8 +585,7 @@ def run_inline(
         step_results=done.results,
         error=done.error,
     )
-    if run is not None:
-        tx.after_commit.append(lambda: _ended_inline(run))
+    tx.after_commit.append(lambda: _ended_inline(run))
     return run
 
 
@@ -652,6 +652,9 @@ class TriggerRunner:
             idempotency_key=start.idempotency_key,
             depth=start.depth,
         )
+
+    def key_taken(self, exc: BaseException) -> bool:
+        return runs.key_taken(exc)
 
     def start_many(self, starts: Sequence[RunStart]) -> list[Started | AppError]:
         return start_many(

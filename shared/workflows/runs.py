@@ -243,15 +243,16 @@ def record_ended(
     status: str,
     step_results: list[dict[str, Any]],
     error: str | None,
-) -> Row | None:
+) -> Row:
     """Insert a run that has already ended: one executed inside ``tx`` (its steps are
-    pure), committed with it or not at all. None when its idempotency key is taken."""
-    return tx.one(
+    pure), committed with it or not at all. The insert travels with the commit
+    (``Tx.defer``); a key taken before fails the commit (``key_taken``). The row as
+    recorded, its times by the project's clock."""
+    tx.defer(
         "INSERT INTO workflow_runs (id, workflow_id, user_id, trigger_type, trigger_data, "
         "input, status, step_results, error, idempotency_key, definition, depth, finished_at) "
         "VALUES (%s, %s, %s, %s, %s::jsonb, '{}'::jsonb, %s, %s::jsonb, %s, %s, %s::jsonb, %s, "
-        "now()) ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL "
-        f"DO NOTHING RETURNING {COLUMNS}",
+        "now())",
         (
             run_id,
             workflow_id,
@@ -265,6 +266,32 @@ def record_ended(
             json.dumps(definition, default=str),
             depth,
         ),
+    )
+    now = clock.now()
+    return {
+        "id": run_id,
+        "workflow_id": workflow_id,
+        "user_id": user_id,
+        "trigger_type": trigger_type,
+        "trigger_data": trigger_data,
+        "input": {},
+        "status": status,
+        "step_results": step_results,
+        "error": error,
+        "idempotency_key": idempotency_key,
+        "started_at": now,
+        "finished_at": now,
+        "wake_at": None,
+    }
+
+
+def key_taken(exc: BaseException) -> bool:
+    """Whether a failed commit means a run's idempotency key was taken before."""
+    details = exc.args[0] if exc.args else None
+    return (
+        isinstance(details, dict)
+        and details.get("C") == "23505"
+        and details.get("n") == "workflow_runs_idempotency"
     )
 
 

@@ -141,3 +141,32 @@ def test_a_run_executed_in_place_is_announced_as_ended_once_committed(
     assert [(str(r["id"]), r["status"]) for r in ENDED if str(r["id"]) == str(run["id"])] == [
         (str(run["id"]), "succeeded")
     ]
+
+
+def test_an_inline_run_whose_key_was_taken_goes_on_from_the_run_that_holds_it(
+    db: Database, alice: UserClient, dispatch_client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The run's insert travels with the claim's commit: a key already taken (its run
+    started the usual way by an interrupted delivery) fails that commit, and the
+    dispatch goes on from the run that holds the key, without running it again."""
+    workflow = make_workflow(alice, [GATE_FAILS])
+    trigger = make_trigger(alice, "inline.taken", workflow)
+    body = envelope("inline.taken")
+    earlier = str(uuid.uuid4())
+    with db.transaction() as tx:
+        tx.execute(
+            "INSERT INTO workflow_runs (id, workflow_id, user_id, trigger_type, trigger_data, "
+            "input, status, idempotency_key, finished_at) VALUES (%s, %s, 'alice', 'event', "
+            "'{}'::jsonb, '{}'::jsonb, 'succeeded', %s, now())",
+            (earlier, workflow, f"event:{body['eventId']}:{trigger}"),
+        )
+
+    with caplog.at_level(logging.INFO):
+        assert deliver(dispatch_client, message_for(body)).status_code == 200
+
+    assert [str(r["id"]) for r in runs_of(db, workflow)] == [earlier]
+    row = event_row(db, body["eventId"])
+    assert row["dispatch_status"] == "dispatched"
+    assert [(e["runId"], e["status"]) for e in row["triggered"]] == [(earlier, "succeeded")]
+    assert triggered_count(db, trigger) == 1
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
