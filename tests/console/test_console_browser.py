@@ -321,19 +321,25 @@ def test_the_evolution_diff_marks_the_sentences_that_changed(page: Any) -> None:
     ]
 
 
-def test_memory_recall_shows_each_result_with_its_similarity(
+def test_memory_recall_shows_each_result_with_its_similarity_and_ranking(
     page: Any, server: Server, screens: Path
 ) -> None:
     page.goto(f"{server.base}/console/#/memory")
     page.get_by_label("Content").fill("The customer prefers invoices by email on Fridays")
     page.get_by_role("button", name="Store").click()
     expect(page.locator("#status")).to_contain_text("Memory created")
-    page.get_by_label("Query").fill("how does the customer want invoices")
-    page.get_by_role("button", name="Search").click()
+    page.get_by_label("Query").fill("customer invoices email")
     found = page.get_by_role("list", name="Memories found, best first").get_by_role("listitem")
+    page.get_by_label("Ranking").select_option("keyword")
+    page.get_by_role("button", name="Search").click()
+    expect(found.first).to_contain_text("found by keyword (#1, ")
+    page.get_by_label("Ranking").select_option("hybrid")
+    page.get_by_role("button", name="Search").click()
     expect(found.first).to_contain_text("invoices by email")
     expect(found.first.get_by_role("img", name=re.compile(r"^similarity \d"))).to_be_visible()
-    expect(found.first).to_contain_text("found by")
+    expect(found.first).to_contain_text(
+        re.compile(r"found by semantic \(#\d+, [\d.]+\) and keyword")
+    )
     shot(page, screens, "memory")
 
 

@@ -60,10 +60,23 @@ function resultList(memories) {
       return h(
         "li",
         { className: "card" },
-        h("header", {}, h("strong", {}, m.type), meter, h("span", {}, similarity === null ? "" : similarity.toFixed(3)), h("span", { className: "hint" }, `found by ${m.matchedBy ?? "semantic"}`)),
+        h("header", {}, h("strong", {}, m.type), meter, h("span", {}, similarity === null ? "" : similarity.toFixed(3)), h("span", { className: "hint" }, `found by ${foundBy(m)}`)),
         h("p", {}, m.content),
-        kv(m, ["content", "type", "similarity", "matchedBy", "user_id"]),
+        kv(m, ["content", "type", "similarity", "matchedBy", "scores", "user_id"]),
       );
     }),
   );
+}
+
+/** Which rankings found a memory, each with its rank and score ("semantic (#1, 0.258)"). */
+function foundBy(memory) {
+  const by = [memory.matchedBy ?? "semantic"].flat();
+  return by
+    .map((name) => {
+      const found = memory.scores?.[name];
+      if (!found) return name;
+      const method = found.method ? `${found.method} ` : "";
+      return `${name} (#${found.rank}, ${method}${typeof found.score === "number" ? found.score.toFixed(3) : "?"})`;
+    })
+    .join(" and ");
 }
