@@ -221,10 +221,12 @@ plan:
 1. **A larger tier.** More vCPUs let more commits flush together (PostgreSQL groups
    concurrent commits into one WAL flush), so the rate grows with concurrency; a faster
    disk (larger SSD) shortens each flush.
-2. **Fewer commits per event.** Dispatch commits {commits_per_event} times per event
-   on purpose: each commit is what lets a crashed or redelivered delivery resume
-   without running or counting anything twice ([Benchmarks](../benchmarks/index.md)
-   explains the trade). Merging them needs another way to keep that guarantee.
+2. **Fewer commits per fire and per event.** Dispatching an event whose runs are
+   pure commits {commits_per_event} time(s): the claim, the run, the trigger count and the
+   event's final state go together, so a crashed or redelivered delivery finds all or
+   none of them ([Benchmarks](../benchmarks/index.md)). Runs with steps that act, and
+   scheduled fires, still commit at each checkpoint, which is what lets them resume;
+   batching the checkpoints of many runs into one commit is the next lever.
 3. **Reads elsewhere.** Recall, lists and the event log can read from a read replica;
    writes stay on the primary.
 4. **More primaries, split by user.** Every user-owned row is keyed and queried by

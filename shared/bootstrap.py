@@ -1,20 +1,11 @@
-"""The one wiring point: which settings the process runs with, the per-instance
-clients built from them, and what each extension point is handed. Every cached factory
-is cleared here when settings change, so the local server and the tests can point the
-same code at their own database and fakes.
-
-``wire`` loads the modules that register system handlers, dispatch listeners and
-run-ended listeners, and hands event dispatch the workflow engine's entry points: the
-events and workflows packages never import each other. The registries call it on
-their first use, so each is complete in every process whatever it imported before,
-and a function instance that never dispatches loads none of it (cold start)."""
+"""The one wiring point: which settings the process runs with, and the per-instance
+clients built from them. Every cached factory is cleared here when settings change, so
+the local server and the tests can point the same code at their own database and fakes."""
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from shared import config, logs
@@ -22,33 +13,11 @@ from shared.errors import ConfigError
 
 _resets: list[Callable[[], None]] = []
 
-# Modules that register into an extension point when imported: system handlers and
-# dispatch listeners (``shared.events.handlers``), run-ended listeners
-# (``shared.workflows.ended``).
-EXTENSIONS = (
-    "shared.goals.sweep",
-    "shared.memory.sweep",
-    "shared.workflows.engine",
-    "shared.scheduler.settle",
-)
-
 
 def on_configure(cached: Any) -> Any:
     """Register a ``functools.cache`` factory to be cleared when settings change."""
     _resets.append(cached.cache_clear)
     return cached
-
-
-@cache
-def wire() -> None:
-    """Load every extension module and hand event dispatch the engine (once)."""
-    from shared.events import triggers
-
-    for module in EXTENSIONS:
-        importlib.import_module(module)
-    from shared.workflows.engine import TriggerRunner
-
-    triggers.use_runner(TriggerRunner())
 
 
 def configure(settings: config.Settings) -> None:

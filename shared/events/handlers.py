@@ -9,7 +9,7 @@ dispatch's claim transaction (read together with the claim), whether it expects 
 on the event: only then does the dispatch keep its lease until the listeners heard it,
 so a crash in between is finished by the per-minute job; an event no listener expects
 is settled in the claim's one commit. Capabilities register both here, so dispatch
-reaches them without importing them; the composition root (``shared.bootstrap.wire``)
+reaches them without importing them; the composition root (``shared.wiring.wire``)
 imports the modules that register, on the first lookup."""
 
 from __future__ import annotations
@@ -58,9 +58,9 @@ def dispatch_listener(*, expects: Callable[[Envelope], Query]) -> Callable[[Hear
 
 
 def _load() -> None:
-    from shared import bootstrap
+    from shared import wiring
 
-    bootstrap.wire()  # once per process: every registering module is loaded
+    wiring.wire()  # once per process: every registering module is loaded
 
 
 def handler_for(event_type: str) -> Callable[[Envelope], None] | None:

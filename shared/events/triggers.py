@@ -66,15 +66,15 @@ _runner: list[Runner] = []
 
 
 def use_runner(runner: Runner) -> None:
-    """Hand dispatch the engine (the composition root does, ``shared.bootstrap``)."""
+    """Hand dispatch the engine (the composition root does, ``shared.wiring``)."""
     _runner[:] = [runner]
 
 
 def _engine() -> Runner:
     if not _runner:
-        from shared import bootstrap
+        from shared import wiring
 
-        bootstrap.wire()
+        wiring.wire()
     return _runner[0]
 
 

@@ -4,7 +4,7 @@ it, the workflow-run function, a resume or a wake-up).
 A scheduled fire's history row closes with its run here, at once, instead of at the
 per-minute job's next settling (which stays as the backstop for a process that died
 in between). Listeners live with what they update; the composition root
-(``shared.bootstrap.wire``) loads the modules holding them, so the workflows package
+(``shared.wiring.wire``) loads the modules holding them, so the workflows package
 imports none of them."""
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ def run_ended_listener(fn: Listener) -> Listener:
 def announce(run: Row) -> None:
     """Tell every listener; one that fails is logged and the others still hear (what
     it would have done is left to the per-minute job)."""
-    from shared import bootstrap
+    from shared import wiring
 
-    bootstrap.wire()
+    wiring.wire()
     for listener in _listeners:
         try:
             listener(run)

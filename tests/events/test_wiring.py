@@ -1,4 +1,4 @@
-"""Dispatch is handed the workflow engine by the composition root (``shared.bootstrap``):
+"""Dispatch is handed the workflow engine by the composition root (``shared.wiring``):
 the events package imports nothing of the workflows package, and a process that loaded
 only the event-dispatch function still starts runs through the engine."""
 
