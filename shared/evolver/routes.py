@@ -9,11 +9,11 @@ from pydantic import ValidationError
 from shared.errors import BadRequest, Invalid
 from shared.evolver import service
 from shared.evolver.schemas import (
-    SETTINGS_ROW,
     EvolutionOut,
     EvolveIn,
     PrivateEvolveIn,
     SettingsIn,
+    SettingsRow,
 )
 from shared.evolver.settings import settings_for, update_settings
 from shared.ids import agent_id
@@ -45,7 +45,7 @@ def oracle_evolve(ctx: Ctx) -> dict[str, Any]:
     "GET",
     "/api/evolver/settings/<agentId>",
     summary="The user's Evolver settings for an agent (the defaults when never set)",
-    response=SETTINGS_ROW,
+    response=SettingsRow,
     tag=TAG,
 )
 def evolver_settings_get(ctx: Ctx) -> dict[str, Any]:
@@ -57,7 +57,7 @@ def evolver_settings_get(ctx: Ctx) -> dict[str, Any]:
     "/api/evolver/settings/<agentId>",
     summary="Change the user's Evolver settings for an agent; fields not given stay",
     body=SettingsIn,
-    response=SETTINGS_ROW,
+    response=SettingsRow,
     tag=TAG,
 )
 def evolver_settings_put(ctx: Ctx) -> dict[str, Any]:

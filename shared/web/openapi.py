@@ -1,21 +1,23 @@
-"""The OpenAPI 3 document, generated from the route table: each route carries its
-summary, body model, query parameters and response schema."""
+"""The OpenAPI 3.1 document, generated from the route table: each route carries its
+summary, body model, query model and response model. Every model is one entry of
+``components/schemas``, generated in one pass (so a model several routes answer with,
+or one nested in several answers, is stated once and referred to by ``$ref``); bodies
+in their validation form, answers in their serialisation form."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 
 from shared.web.query import parameters
 from shared.web.router import Route
+from shared.web.shapes import Error
 
-ERROR_SCHEMA = {
-    "type": "object",
-    "properties": {"error": {"type": "string"}},
-    "required": ["error"],
-}
+REF = "#/components/schemas/{model}"
+ERROR_REF = {"$ref": REF.format(model=Error.__name__)}
 _REASONS = {
     400: "Bad input",
     401: "Missing or invalid token",
@@ -29,17 +31,33 @@ _REASONS = {
 _PARAM = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_]+)>")
 
 
-def _schema(model: type[BaseModel] | dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
-    if isinstance(model, dict):
-        return model
-    schema = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
-    for name, definition in schema.pop("$defs", {}).items():
-        components[name] = definition
-    components[model.__name__] = schema
-    return {"$ref": f"#/components/schemas/{model.__name__}"}
+class _Generator(GenerateJsonSchema):
+    """Pydantic's schemas without a title on every property (the name says it)."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
 
 
-def operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
+Key = tuple[int, str]
+
+
+def schemas(routes: list[Route]) -> tuple[dict[Key, dict[str, Any]], dict[str, Any]]:
+    """Each route's body and answer schema, keyed by (route index, "body"/"answer"),
+    and the components they refer to."""
+    inputs: list[tuple[Key, JsonSchemaMode, TypeAdapter[Any]]] = [
+        ((-1, "error"), "serialization", TypeAdapter(Error))
+    ]
+    for i, route in enumerate(routes):
+        if route.body is not None:
+            inputs.append(((i, "body"), "validation", TypeAdapter(route.body)))
+        inputs.append(((i, "answer"), "serialization", route.answer))
+    found, definitions = TypeAdapter.json_schemas(
+        inputs, by_alias=True, ref_template=REF, schema_generator=_Generator
+    )
+    return {key: schema for (key, _mode), schema in found.items()}, definitions.get("$defs", {})
+
+
+def operation(route: Route, body: dict[str, Any] | None, answer: dict[str, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": route.summary,
         "operationId": route.handler.__name__,
@@ -63,15 +81,15 @@ def operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
         op["security"] = []
     if route.rate_limit is not None:
         codes.add(429)
-    if route.body is not None:
+    if route.body is not None and body is not None:
         # an empty body is read as {}: it may be left out when nothing in it is required
         required = bool(route.body.model_json_schema(by_alias=True).get("required"))
         op["requestBody"] = {
             "required": required,
-            "content": {"application/json": {"schema": _schema(route.body, components)}},
+            "content": {"application/json": {"schema": body}},
         }
         codes |= {413, 422}
-    success = {route.media_type: {"schema": _schema(route.response, components)}}
+    success = {route.media_type: {"schema": answer}}
     responses: dict[str, Any] = {
         str(code): {"description": description, "content": success}
         for code, description in ((route.status, "Success"), *route.also)
@@ -79,7 +97,7 @@ def operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
     for code in sorted(codes):
         responses[str(code)] = {
             "description": _REASONS.get(code, "Error"),
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            "content": {"application/json": {"schema": ERROR_REF}},
         }
     if route.rate_limit is not None:
         responses["429"]["description"] = (
@@ -97,11 +115,12 @@ def operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
 
 
 def document(routes: list[Route]) -> dict[str, Any]:
-    components: dict[str, Any] = {"Error": ERROR_SCHEMA}
+    found, components = schemas(routes)
     paths: dict[str, Any] = {}
-    for route in routes:
+    for i, route in enumerate(routes):
         path = _PARAM.sub(r"{\1}", route.path)
-        paths.setdefault(path, {})[route.method.lower()] = operation(route, components)
+        op = operation(route, found.get((i, "body")), found[(i, "answer")])
+        paths.setdefault(path, {})[route.method.lower()] = op
     return {
         "openapi": "3.1.0",
         "info": {

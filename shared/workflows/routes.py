@@ -13,17 +13,19 @@ from pydantic.json_schema import SkipJsonSchema
 from shared.errors import Invalid
 from shared.swarm import members
 from shared.web.router import Ctx, Router, read_json
+from shared.web.shapes import Success
 from shared.workflows import flow, runs, store, webhooks
 from shared.workflows.definition import MAX_DESCRIPTION, MAX_NAME, MAX_STEPS, validate_steps
 from shared.workflows.engine import execute_workflow, retry, wait
 from shared.workflows.schemas import (
-    RUN,
-    RUN_PAGE,
-    RUN_RESULT,
-    WEBHOOK_CREATED,
-    WORKFLOW,
-    envelope,
-    list_of,
+    Run,
+    RunPage,
+    RunResult,
+    WebhookAccepted,
+    WebhookCreated,
+    Workflow,
+    WorkflowDetail,
+    WorkflowSaved,
 )
 
 router = Router()
@@ -105,7 +107,7 @@ def _idempotency_key(ctx: Ctx, scope: str) -> str | None:
     "/api/workflow",
     summary="Create a workflow",
     body=WorkflowBody,
-    response=envelope("workflow", WORKFLOW),
+    response=WorkflowSaved,
     status=201,
     errors=(409,),  # past the per-user cap (shared.db.quota)
     tag=TAG,
@@ -122,7 +124,7 @@ def create_workflow(ctx: Ctx) -> dict[str, Any]:
     "GET",
     "/api/workflows",
     summary="List the user's workflows",
-    response=list_of(WORKFLOW),
+    response=list[Workflow],
     tag=TAG,
 )
 def list_workflows(ctx: Ctx) -> list[dict[str, Any]]:
@@ -133,7 +135,7 @@ def list_workflows(ctx: Ctx) -> list[dict[str, Any]]:
     "GET",
     "/api/workflow/<id>",
     summary="A workflow with its recent runs and its webhooks",
-    response=WORKFLOW,
+    response=WorkflowDetail,
     tag=TAG,
 )
 def get_workflow(ctx: Ctx) -> dict[str, Any]:
@@ -151,7 +153,7 @@ def get_workflow(ctx: Ctx) -> dict[str, Any]:
     "/api/workflow/<id>",
     summary="Change a workflow's name, description, steps, active flag or flow control",
     body=WorkflowChanges,
-    response=envelope("workflow", WORKFLOW),
+    response=WorkflowSaved,
     tag=TAG,
 )
 def update_workflow(ctx: Ctx) -> dict[str, Any]:
@@ -170,7 +172,9 @@ def update_workflow(ctx: Ctx) -> dict[str, Any]:
     return {"success": True, "workflow": workflow}
 
 
-@router.route("DELETE", "/api/workflow/<id>", summary="Delete a workflow", tag=TAG)
+@router.route(
+    "DELETE", "/api/workflow/<id>", summary="Delete a workflow", response=Success, tag=TAG
+)
 def delete_workflow(ctx: Ctx) -> dict[str, Any]:
     store.delete(ctx.user_id, ctx.params["id"])
     return {"success": True}
@@ -184,7 +188,7 @@ def delete_workflow(ctx: Ctx) -> dict[str, Any]:
     "returns the first run)",
     body=RunBody,
     query=RunWait,
-    response=RUN_RESULT,
+    response=RunResult,
     status=202,
     also=((200, "The run has finished (within ?wait); success is whether it succeeded"),),
     errors=(409,),
@@ -214,7 +218,7 @@ def run_workflow(ctx: Ctx) -> tuple[dict[str, Any], int]:
     "GET",
     "/api/workflow/run/<runId>",
     summary="A run with each step's result",
-    response=RUN,
+    response=Run,
     tag=TAG,
 )
 def get_run(ctx: Ctx) -> dict[str, Any]:
@@ -226,7 +230,7 @@ def get_run(ctx: Ctx) -> dict[str, Any]:
     "/api/workflow/<id>/runs",
     summary="A workflow's runs, newest first, paged by cursor",
     query=RunFilter,
-    response=RUN_PAGE,
+    response=RunPage,
     tag=TAG,
 )
 def list_runs(ctx: Ctx) -> dict[str, Any]:
@@ -245,7 +249,7 @@ def list_runs(ctx: Ctx) -> dict[str, Any]:
     "POST",
     "/api/workflow/run/<runId>/cancel",
     summary="Cancel a run: a sleeping or waiting one stops at once, a running one after its step",
-    response=RUN_RESULT,
+    response=RunResult,
     errors=(409,),
     tag=TAG,
 )
@@ -257,7 +261,7 @@ def cancel_run(ctx: Ctx) -> dict[str, Any]:
     "POST",
     "/api/workflow/run/<runId>/retry",
     summary="Continue a failed run from its failed step, keeping the completed steps' outputs",
-    response=RUN_RESULT,
+    response=RunResult,
     errors=(409,),
     tag=TAG,
 )
@@ -270,7 +274,7 @@ def retry_run(ctx: Ctx) -> dict[str, Any]:
     "POST",
     "/api/workflow/<id>/webhook",
     summary="Create an inbound webhook for a workflow (the key is shown once)",
-    response=WEBHOOK_CREATED,
+    response=WebhookCreated,
     status=201,
     errors=(409,),  # past the per-user cap (shared.db.quota)
     tag=TAG,
@@ -293,6 +297,7 @@ def create_webhook(ctx: Ctx) -> dict[str, Any]:
     "DELETE",
     "/api/workflow/<id>/webhook/<webhookId>",
     summary="Revoke an inbound webhook; its key stops working at once",
+    response=Success,
     tag=TAG,
 )
 def delete_webhook(ctx: Ctx) -> dict[str, Any]:
@@ -304,11 +309,7 @@ def delete_webhook(ctx: Ctx) -> dict[str, Any]:
     "POST",
     "/api/webhook/<endpointKey>",
     summary="Start a workflow from outside: the body is the run's trigger data (no JWT)",
-    response={
-        "type": "object",
-        "properties": {"success": {"type": "boolean"}, "runId": {"type": "string"}},
-        "required": ["success", "runId"],
-    },
+    response=WebhookAccepted,
     status=202,
     auth=False,
     errors=(409, 413, 422),

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from shared.errors import Conflict, RateLimited
 from shared.web.router import Api, Ctx, Router
+from shared.web.shapes import ResponseModel, Success
 from tests.conftest import JWT_SECRET, auth
 
 
@@ -55,25 +56,31 @@ class Echo(BaseModel):
     count: int = Field(1, ge=1)
 
 
+class Echoed(ResponseModel):
+    user: str
+    name: str
+    count: int
+
+
 probe = Router()
 
 
-@probe.route("POST", "/api/probe/echo", summary="echo", body=Echo)
+@probe.route("POST", "/api/probe/echo", summary="echo", body=Echo, response=Echoed)
 def echo(ctx: Ctx) -> dict[str, Any]:
     return {"user": ctx.user_id, "name": ctx.body.name, "count": ctx.body.count}
 
 
-@probe.route("POST", "/api/probe/conflict", summary="conflict")
+@probe.route("POST", "/api/probe/conflict", summary="conflict", response=Success)
 def conflict(ctx: Ctx) -> None:
     raise Conflict("already there")
 
 
-@probe.route("POST", "/api/probe/busy", summary="busy")
+@probe.route("POST", "/api/probe/busy", summary="busy", response=Success)
 def busy(ctx: Ctx) -> None:
     raise RateLimited("slow down", retry_after=2.5)
 
 
-@probe.route("POST", "/api/probe/bug", summary="bug")
+@probe.route("POST", "/api/probe/bug", summary="bug", response=Success)
 def bug(ctx: Ctx) -> None:
     raise KeyError("secret-internal-detail")
 
