@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -62,3 +63,39 @@ def test_bounds_are_stated_in_json_schema_words(api: Any) -> None:
     doc = api.get("/api/openapi.json").get_json()
     leaked = [(p, k) for p, k in _keys(doc) if k in ("ge", "gt", "le", "lt", "strict")]
     assert leaked == []
+
+
+def _inline_objects(node: Any, where: str) -> list[str]:
+    """Object schemas stated in place (with their properties) instead of referred to."""
+    if isinstance(node, dict):
+        found = [where] if "properties" in node else []
+        for key, value in node.items():
+            found += _inline_objects(value, f"{where}/{key}")
+        return found
+    if isinstance(node, list):
+        return [f for i, item in enumerate(node) for f in _inline_objects(item, f"{where}/{i}")]
+    return []
+
+
+def test_every_route_declares_its_answer_as_a_model() -> None:
+    for route in api_app().routes:
+        assert not isinstance(route.response, dict), f"{route.method} {route.path}"
+        assert route.answer.json_schema()  # pydantic can validate and document it
+
+
+def test_every_body_and_answer_is_a_component_referred_to_by_ref(api: Any) -> None:
+    """One schema per concept: the operations hold only references to components."""
+    doc = api.get("/api/openapi.json").get_json()
+    assert _inline_objects(doc["paths"], "paths") == []
+    # each component is named for its model: no two models share a name
+    assert all(re.fullmatch(r"[A-Z][A-Za-z0-9]*", name) for name in doc["components"]["schemas"])
+
+
+def test_a_run_is_one_schema_wherever_it_appears(api: Any) -> None:
+    text = json.dumps(api.get("/api/openapi.json").get_json())
+    doc = json.loads(text)
+    run = doc["components"]["schemas"]["Run"]
+    assert "step_results" in run["properties"]
+    # the run's page, its result, a workflow's recent runs and GET run all refer to it
+    assert text.count('"#/components/schemas/Run"') >= 4
+    assert text.count('"step_results": {') == 1  # its properties are stated once
