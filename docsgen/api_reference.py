@@ -110,8 +110,7 @@ def operation(path: str, method: str, op: dict[str, Any]) -> list[str]:
     out += ["| status | meaning | body |", "| --- | --- | --- |"]
     for status, answer in op.get("responses", {}).items():
         out.append(
-            f"| {status} | {_cell(answer.get('description', ''))} | "
-            f"{_cell(_answer_type(answer))} |"
+            f"| {status} | {_cell(answer.get('description', ''))} | {_cell(_answer_type(answer))} |"
         )
     out.append("")
     return out
