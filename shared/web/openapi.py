@@ -10,7 +10,8 @@ import re
 from typing import Any
 
 from pydantic import TypeAdapter
-from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue
+from pydantic_core import core_schema
 
 from shared.web.query import parameters
 from shared.web.router import Route
@@ -32,10 +33,25 @@ _PARAM = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_]+)>")
 
 
 class _Generator(GenerateJsonSchema):
-    """Pydantic's schemas without a title on every property (the name says it)."""
+    """Pydantic's schemas without a title on every property (the name says it), and
+    without ``default: null`` on a field that cannot be null: there None is the key
+    left out (a change not asked for, a key that does not apply), not a value."""
 
     def field_title_should_be_set(self, schema: Any) -> bool:
         return False
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        json_schema = super().default_schema(schema)
+        if json_schema.get("default", ...) is None and not _admits_null(json_schema):
+            del json_schema["default"]
+        return json_schema
+
+
+def _admits_null(schema: JsonSchemaValue) -> bool:
+    kind = schema.get("type")
+    if kind == "null" or (isinstance(kind, list) and "null" in kind):
+        return True
+    return any(_admits_null(s) for s in schema.get("anyOf", []) + schema.get("oneOf", []))
 
 
 Key = tuple[int, str]

@@ -39,12 +39,9 @@ class OpenResponse(BaseModel):
 
 def optional_key(description: str | None = None, **kw: Any) -> Any:
     """A field whose key the answer holds only when it applies. The default (None)
-    is the key's absence, so the document states no default for it."""
-
-    def no_default(schema: dict[str, Any]) -> None:
-        schema.pop("default", None)
-
-    return Field(None, description=description, json_schema_extra=no_default, **kw)
+    is the key's absence, so the document states no default for it (see
+    ``shared.web.openapi``)."""
+    return Field(None, description=description, **kw)
 
 
 def _iso_text(value: str) -> str:

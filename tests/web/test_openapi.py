@@ -6,6 +6,8 @@ import json
 import re
 from typing import Any
 
+from openapi_spec_validator import OpenAPIV31SpecValidator
+
 from shared.web.app import api_app
 
 
@@ -99,3 +101,12 @@ def test_a_run_is_one_schema_wherever_it_appears(api: Any) -> None:
     # the run's page, its result, a workflow's recent runs and GET run all refer to it
     assert text.count('"#/components/schemas/Run"') >= 4
     assert text.count('"step_results": {') == 1  # its properties are stated once
+
+
+def test_the_served_document_lints_clean_as_openapi_3_1(api: Any) -> None:
+    """openapi-spec-validator: the OpenAPI 3.1 schema, unique operation ids, defaults
+    and examples that fit their schemas, references that resolve."""
+    doc = api.get("/api/openapi.json").get_json()
+    assert doc["openapi"] == "3.1.0"
+    findings = [f"{list(e.path)}: {e.message}" for e in OpenAPIV31SpecValidator(doc).iter_errors()]
+    assert findings == []
