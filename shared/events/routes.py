@@ -13,7 +13,7 @@ from shared.events import log, outbox, triggers
 from shared.events.handlers import check_publishable
 from shared.events.schemas import EventPublished, EventRow, Trigger, TriggerSaved
 from shared.ids import object_id
-from shared.web.router import Ctx, Router
+from shared.web.router import Ctx, Link, Router
 from shared.web.shapes import Success
 
 router = Router()
@@ -66,6 +66,12 @@ class EventBody(BaseModel):
     payload: dict[str, Any] | None = None
 
 
+TRIGGER_LINKS = tuple(
+    Link(operation, {"trigger_id": "$response.body#/trigger/id"})
+    for operation in ("update_trigger", "delete_trigger")
+)
+
+
 def _uuid(value: str, what: str) -> str:
     return object_id(value, what)
 
@@ -92,6 +98,7 @@ def _create(ctx: Ctx) -> tuple[dict[str, Any], int]:
     status=201,
     errors=(404, 409),  # 409 past MAX_TRIGGERS_PER_USER
     tag=TAG,
+    links=TRIGGER_LINKS,
 )
 def create_trigger(ctx: Ctx) -> tuple[dict[str, Any], int]:
     return _create(ctx)
@@ -106,6 +113,7 @@ def create_trigger(ctx: Ctx) -> tuple[dict[str, Any], int]:
     status=201,
     errors=(404, 409),  # 409 past MAX_TRIGGERS_PER_USER
     tag=TAG,
+    links=TRIGGER_LINKS,
 )
 def create_trigger_seed_path(ctx: Ctx) -> tuple[dict[str, Any], int]:
     """The same operation under the path the seed used (an operation id of its own)."""

@@ -10,7 +10,7 @@ from pydantic.json_schema import SkipJsonSchema
 from shared.goals import decompose, generation, service
 from shared.goals.lifecycle import Status
 from shared.goals.schemas import Generated, Goal, GoalSaved, Subtasks
-from shared.web.router import Ctx, Router
+from shared.web.router import Ctx, Link, Router
 
 router = Router()
 
@@ -50,6 +50,10 @@ class AutoGenerate(BaseModel):
     response=GoalSaved,
     status=201,
     tag="goals",
+    links=tuple(
+        Link(operation, {"goalId": "$response.body#/goal/id"})
+        for operation in ("update", "decompose_goal")
+    ),
 )
 def create(ctx: Ctx) -> dict[str, Any]:
     body: CreateGoal = ctx.body

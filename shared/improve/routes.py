@@ -21,7 +21,7 @@ from shared.improve.schemas import (
     MetricIn,
     MetricRecorded,
 )
-from shared.web.router import Ctx, Router
+from shared.web.router import Ctx, Link, Router
 
 router = Router()
 TAG = "improve"
@@ -129,6 +129,10 @@ def improve_reject(ctx: Ctx) -> dict[str, Any]:
     status=201,
     errors=(409,),
     tag=TAG,
+    links=tuple(
+        Link(operation, {"id": "$response.body#/experiment/id"})
+        for operation in ("improve_experiment_show", "improve_experiment_stop")
+    ),
 )
 def improve_experiment_create(ctx: Ctx) -> dict[str, Any]:
     return {"success": True, "experiment": experiments.create(ctx.user_id, ctx.body)}

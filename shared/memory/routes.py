@@ -17,7 +17,7 @@ from shared.memory.schemas import (
 )
 from shared.memory.service import recall_memories, store_memory
 from shared.memory.soul import current_soul, ingest
-from shared.web.router import Ctx, Router
+from shared.web.router import Ctx, Link, Router
 
 router = Router()
 
@@ -30,6 +30,8 @@ router = Router()
     response=Stored,
     status=201,
     tag="memory",
+    # what was stored is found again by its own words
+    links=(Link("recall_route", body={"query": "$response.body#/memory/content"}),),
 )
 def store_route(ctx: Ctx) -> dict[str, Any]:
     stored, _ = store_memory(ctx.user_id, ctx.body, source="api")

@@ -21,11 +21,25 @@ from shared.scheduler.schemas import (
     Upcoming,
 )
 from shared.scheduler.upcoming import MAX_COUNT, upcoming
-from shared.web.router import Ctx, Router
+from shared.web.router import Ctx, Link, Router
 
 router = Router()
 TAG = "scheduler"
 MAX_RUNS = 500
+
+
+TASK_LINKS = tuple(
+    Link(operation, {"id": "$response.body#/task/id"})
+    for operation in (
+        "update_task",
+        "pause_task",
+        "resume_task",
+        "task_runs",
+        "task_upcoming",
+        "task_fire",
+        "delete_task",
+    )
+)
 
 
 class RunsPage(BaseModel):
@@ -45,6 +59,7 @@ class UpcomingQuery(BaseModel):
     status=201,
     errors=(404, 409),  # 409 past MAX_SCHEDULED_TASKS_PER_USER
     tag=TAG,
+    links=TASK_LINKS,
 )
 def create_task(ctx: Ctx) -> tuple[dict[str, Any], int]:
     return tasks.create(ctx.user_id, ctx.body), 201

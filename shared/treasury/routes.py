@@ -11,7 +11,7 @@ from shared.db import get_database
 from shared.treasury import ledger, thresholds
 from shared.treasury.movements import CURRENCY, MAX_AMOUNT_MINOR
 from shared.treasury.schemas import LedgerPage, Summary, Threshold, ThresholdSaved
-from shared.web.router import Ctx, Router
+from shared.web.router import Ctx, Link, Router
 from shared.web.shapes import Success
 
 router = Router()
@@ -97,6 +97,7 @@ def ledger_page(ctx: Ctx) -> dict[str, Any]:
     response=ThresholdSaved,
     errors=(409,),
     tag=TAG,
+    links=(Link("delete_threshold", {"threshold_id": "$response.body#/threshold/id"}),),
 )
 def create_threshold(ctx: Ctx) -> dict[str, Any]:
     body: ThresholdBody = ctx.body

@@ -14,7 +14,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaV
 from pydantic_core import core_schema
 
 from shared.web.query import parameters
-from shared.web.router import Route
+from shared.web.router import Link, Route
 from shared.web.shapes import Error
 
 REF = "#/components/schemas/{model}"
@@ -110,6 +110,10 @@ def operation(route: Route, body: dict[str, Any] | None, answer: dict[str, Any])
         str(code): {"description": description, "content": success}
         for code, description in ((route.status, "Success"), *route.also)
     }
+    if route.links:
+        links = {link.operation: _link(link) for link in route.links}
+        for code, _description in ((route.status, ""), *route.also):
+            responses[str(code)]["links"] = links
     for code in sorted(codes):
         responses[str(code)] = {
             "description": _REASONS.get(code, "Error"),
@@ -130,7 +134,33 @@ def operation(route: Route, body: dict[str, Any] | None, answer: dict[str, Any])
     return op
 
 
+def _link(link: Link) -> dict[str, Any]:
+    out: dict[str, Any] = {"operationId": link.operation}
+    if link.parameters:
+        out["parameters"] = dict(link.parameters)
+    if link.body is not None:
+        out["requestBody"] = dict(link.body)
+    return out
+
+
+def _check_links(routes: list[Route]) -> None:
+    """A link names an operation of the table, and parameters that operation has."""
+    by_id = {route.handler.__name__: route for route in routes}
+    for route in routes:
+        for link in route.links:
+            target = by_id.get(link.operation)
+            if target is None:
+                raise ValueError(f"{route.path}: a link to the unknown operation {link.operation}")
+            known = set(_PARAM.findall(target.path))
+            if target.query is not None:
+                known |= {p["name"] for p in parameters(target.query)}
+            unknown = set(link.parameters) - known
+            if unknown:
+                raise ValueError(f"{route.path}: {link.operation} takes no {sorted(unknown)}")
+
+
 def document(routes: list[Route]) -> dict[str, Any]:
+    _check_links(routes)
     found, components = schemas(routes)
     paths: dict[str, Any] = {}
     for i, route in enumerate(routes):

@@ -6,7 +6,7 @@ declared beside it, so the document cannot miss a route nor disagree with one.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -29,6 +29,7 @@ from shared.web.responses import error_response, json_response, shaped
 __all__ = [
     "Api",
     "Ctx",
+    "Link",
     "Route",
     "Router",
     "parse_body",
@@ -56,6 +57,18 @@ class Ctx:
 Handler = Callable[[Ctx], Any]
 
 
+@dataclass(frozen=True)
+class Link:
+    """An OpenAPI link from a route's success answer to another operation: which of the
+    target's parameters (and body fields) take a value of the answer, as runtime
+    expressions (``$response.body#/workflow/id``). A client may follow it; the stateful
+    contract test does (tests/web/test_contract_stateful.py)."""
+
+    operation: str  # the target's operationId: its handler's name
+    parameters: dict[str, str] = field(default_factory=dict)
+    body: dict[str, str] | None = None
+
+
 @dataclass
 class Route:
     method: str
@@ -76,6 +89,7 @@ class Route:
     # other success statuses a handler may answer (returning ``(body, status)``), each
     # with its description, in the response schema's shape
     also: tuple[tuple[int, str], ...] = ()
+    links: tuple[Link, ...] = ()  # of each success answer
 
     @cached_property
     def answer(self) -> TypeAdapter[Any]:
@@ -103,12 +117,14 @@ class Router:
         rate_limit: str | None = None,
         media_type: str = "application/json",
         also: tuple[tuple[int, str], ...] = (),
+        links: tuple[Link, ...] = (),
     ) -> Callable[[Handler], Handler]:
         """Declare a route. ``response`` is the model of its answer (see
         ``shared.web.shapes``), ``body`` and ``query`` those of its request.
         ``rate_limit`` names a bucket of ``shared.web.ratelimit`` (e.g. ``"model"`` for
         routes that call the model): the frame counts each authenticated request
-        against the user's limit and answers 429 past it."""
+        against the user's limit and answers 429 past it. ``links`` say which other
+        operations take a value of the answer (an OpenAPI link each)."""
         if rate_limit is not None:
             if rate_limit not in ratelimit.BUCKETS:
                 raise ValueError(f"unknown rate limit bucket {rate_limit!r}")
@@ -132,6 +148,7 @@ class Router:
                     rate_limit=rate_limit,
                     media_type=media_type,
                     also=also,
+                    links=links,
                 )
             )
             return handler

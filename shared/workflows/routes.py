@@ -12,7 +12,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from shared.errors import Invalid
 from shared.swarm import members
-from shared.web.router import Ctx, Router, read_json
+from shared.web.router import Ctx, Link, Router, read_json
 from shared.web.shapes import Success
 from shared.workflows import flow, runs, store, webhooks
 from shared.workflows.definition import MAX_DESCRIPTION, MAX_NAME, MAX_STEPS, validate_steps
@@ -71,6 +71,34 @@ class RunBody(BaseModel):
     input: dict[str, Any] | None = None
 
 
+# what a created workflow, run and webhook lead to (OpenAPI links)
+_WORKFLOW = "$response.body#/workflow/id"
+WORKFLOW_LINKS = (
+    *(
+        Link(operation, {"id": _WORKFLOW})
+        for operation in (
+            "get_workflow",
+            "update_workflow",
+            "run_workflow",
+            "list_runs",
+            "create_webhook",
+            "delete_workflow",
+        )
+    ),
+    # a trigger and a schedule of the workflow (their routes are the events' and the
+    # scheduler's; each takes the workflow in its body)
+    Link("create_trigger", body={"workflowId": _WORKFLOW}),
+    Link("create_task", body={"workflowId": _WORKFLOW}),
+)
+RUN_LINKS = tuple(
+    Link(operation, {"runId": "$response.body#/run/id"})
+    for operation in ("get_run", "cancel_run", "retry_run")
+)
+WEBHOOK_LINKS = (
+    Link("inbound_webhook", {"endpointKey": "$response.body#/webhook/endpointKey"}),
+    Link("delete_webhook", {"id": "$request.path.id", "webhookId": "$response.body#/webhook/id"}),
+)
+
 MAX_WAIT_SECONDS = 25  # well inside the api function's 60 s timeout
 
 
@@ -111,6 +139,7 @@ def _idempotency_key(ctx: Ctx, scope: str) -> str | None:
     status=201,
     errors=(409,),  # past the per-user cap (shared.db.quota)
     tag=TAG,
+    links=WORKFLOW_LINKS,
 )
 def create_workflow(ctx: Ctx) -> dict[str, Any]:
     body: WorkflowBody = ctx.body
@@ -193,6 +222,7 @@ def delete_workflow(ctx: Ctx) -> dict[str, Any]:
     also=((200, "The run has finished (within ?wait); success is whether it succeeded"),),
     errors=(409,),
     tag=TAG,
+    links=RUN_LINKS,
 )
 def run_workflow(ctx: Ctx) -> tuple[dict[str, Any], int]:
     body: RunBody = ctx.body
@@ -278,6 +308,7 @@ def retry_run(ctx: Ctx) -> dict[str, Any]:
     status=201,
     errors=(409,),  # past the per-user cap (shared.db.quota)
     tag=TAG,
+    links=WEBHOOK_LINKS,
 )
 def create_webhook(ctx: Ctx) -> dict[str, Any]:
     row, endpoint_key = webhooks.create(ctx.user_id, ctx.params["id"])
@@ -314,6 +345,7 @@ def delete_webhook(ctx: Ctx) -> dict[str, Any]:
     auth=False,
     errors=(409, 413, 422),
     tag=TAG,
+    links=(Link("get_run", {"runId": "$response.body#/runId"}),),
 )
 def inbound_webhook(ctx: Ctx) -> tuple[dict[str, Any], int]:
     hook = webhooks.resolve(ctx.params["endpointKey"])

@@ -1,0 +1,74 @@
+"""What the contract tests share: the api function as Cloud Functions loads it, its
+served document loaded by schemathesis, and how long they run. In the suite the
+generation is bounded and derandomized (every run makes the same requests);
+``make fuzz`` sets ``SEGP_CONTRACT_FUZZ=long``: many more examples, every check
+schemathesis has, and fresh randomness each run (a failure prints the seed that
+reproduces it)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import functions_framework
+import schemathesis
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    ensure_resource_availability,
+    response_schema_conformance,
+    status_code_conformance,
+    use_after_free,
+)
+
+from shared import bootstrap
+from shared.config import Settings
+from tests.conftest import MAIN, test_settings
+
+LONG = os.environ.get("SEGP_CONTRACT_FUZZ") == "long"
+
+# None: every check schemathesis has (its default set)
+CHECKS: list[Any] | None = (
+    None
+    if LONG
+    else [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+    ]
+)
+# and, between the calls of a scenario: a created object is there, a deleted one gone
+STATEFUL_CHECKS: list[Any] | None = (
+    None if LONG else [*(CHECKS or []), use_after_free, ensure_resource_availability]
+)
+
+
+def contract_settings(db_url: str) -> Settings:
+    """The model's rate limit raised, so the model-backed routes reach their handlers
+    rather than the 429."""
+    s = test_settings(db_url, RATE_LIMIT_MODEL_PER_MINUTE=1_000_000)
+    bootstrap.configure(s)
+    return s
+
+
+def served_document(mode: str = "all") -> Any:
+    """``mode``: the generation's, "positive" (requests the document admits) or "all"
+    (and requests that break it)."""
+    app = functions_framework.create_app(target="api", source=MAIN)
+    generation = {"allow-extra-parameters": False, "mode": mode}
+    config = schemathesis.Config.from_dict({"generation": generation})
+    return schemathesis.openapi.from_wsgi("/api/openapi.json", app, config=config)
+
+
+def hypothesis_settings(max_examples: int, **kw: Any) -> dict[str, Any]:
+    from hypothesis import HealthCheck
+
+    return {
+        "max_examples": max_examples,
+        "deadline": None,
+        "derandomize": not LONG,
+        "database": None,
+        "suppress_health_check": list(HealthCheck),
+        **kw,
+    }
