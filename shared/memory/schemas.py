@@ -34,7 +34,15 @@ def _small_json(value: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 class StoreMemory(BaseModel):
-    model_config = _CAMEL
+    # a procedural memory is an agent's: agentId is required for it (checked when the
+    # memory is written, stated here for the document)
+    model_config = ConfigDict(
+        populate_by_name=True,
+        json_schema_extra={
+            "if": {"properties": {"type": {"const": "procedural"}}, "required": ["type"]},
+            "then": {"required": ["agentId"]},
+        },
+    )
 
     type: MemoryType
     content: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS, pattern=NOT_BLANK)

@@ -132,3 +132,11 @@ def test_every_memory_and_soul_route_is_in_the_openapi_document(api: Any) -> Non
         assert op["summary"] and op["tags"] in (["memory"], ["soul"])
     store = paths["/api/memory/store"]["post"]
     assert "201" in store["responses"] and "422" in store["responses"]
+
+
+def test_the_document_states_that_a_procedural_memory_names_its_agent(alice: Any) -> None:
+    schema = alice.get("/api/openapi.json").get_json()["components"]["schemas"]["StoreMemory"]
+    assert schema["if"]["properties"]["type"] == {"const": "procedural"}
+    assert schema["then"] == {"required": ["agentId"]}
+    res = alice.post("/api/memory/store", json={"type": "procedural", "content": "steps"})
+    assert res.status_code == 422 and "agentId" in res.get_json()["error"]

@@ -235,9 +235,17 @@ def test_a_body_that_is_not_json_is_400(frame: Any) -> None:
     assert res.status_code == 400 and "JSON" in res.get_json()["error"]
 
 
-def test_a_body_that_is_not_an_object_is_400(frame: Any) -> None:
-    res = post(frame, "/api/probe/echo", json=[1, 2])
+@pytest.mark.parametrize("body", [b"[1, 2]", b"null", b" null\n"])
+def test_a_body_that_is_not_an_object_is_400(frame: Any, body: bytes) -> None:
+    res = post(frame, "/api/probe/echo", data=body, content_type="application/json")
     assert res.status_code == 400
+    assert "must be a JSON object" in res.get_json()["error"]
+
+
+def test_an_empty_body_is_an_empty_object(frame: Any) -> None:
+    """Echo's one required field is missing from {}: the body was read as an object."""
+    res = post(frame, "/api/probe/echo", data=b" \n", content_type="application/json")
+    assert res.status_code == 422 and "name" in res.get_json()["error"]
 
 
 def test_invalid_values_are_422_naming_the_field(frame: Any) -> None:
