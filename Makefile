@@ -38,7 +38,7 @@ test-clock: $(STAMP)
 # failure prints the seed that reproduces it). See docs/development/index.md.
 fuzz: $(STAMP)
 	SEGP_CONTRACT_FUZZ=long $(BIN)/python -m pytest tests/web/test_contract_fuzz.py \
-		tests/web/test_contract_stateful.py --timeout 0
+		tests/web/test_contract_stateful.py --timeout 0 --basetemp=.pytest-fuzz
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -78,4 +78,4 @@ package-check: package
 	$(BIN)/python infra/scripts/package_check.py dist/segp-source.zip
 
 clean:
-	rm -rf $(VENV) .segp .mypy_cache .ruff_cache dist .pytest-tmp .pytest-clock site docs/api
+	rm -rf $(VENV) .segp .mypy_cache .ruff_cache dist .pytest-tmp .pytest-clock .pytest-fuzz site docs/api

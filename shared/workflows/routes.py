@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation
 from pydantic.json_schema import SkipJsonSchema
 
 from shared.errors import Invalid
@@ -27,6 +27,7 @@ from shared.workflows.schemas import (
     WorkflowDetail,
     WorkflowSaved,
 )
+from shared.workflows.step_types import StepDefinition
 
 router = Router()
 TAG = "workflows"
@@ -41,8 +42,11 @@ class WorkflowBody(BaseModel):
 
     name: str = Field(min_length=1, max_length=MAX_NAME)
     description: str | None = Field(None, max_length=MAX_DESCRIPTION)
-    # validate_steps enforces the limit with its own message; the document states it
-    steps: list[Any] = Field(default_factory=list, json_schema_extra={"maxItems": MAX_STEPS})
+    # validate_steps checks the steps (naming the step of a mistake); the document
+    # states each step type's model and the limit
+    steps: SkipValidation[list[StepDefinition]] = Field(
+        default_factory=list, json_schema_extra={"maxItems": MAX_STEPS}
+    )
     is_active: bool = Field(True, alias="isActive")
     flow_control: dict[str, Any] | None = Field(None, alias="flowControl", description=FLOW_CONTROL)
 
@@ -56,7 +60,9 @@ class WorkflowChanges(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=MAX_NAME)] | SkipJsonSchema[None] = None
     description: str | None = Field(None, max_length=MAX_DESCRIPTION)
     steps: (
-        Annotated[list[Any], Field(json_schema_extra={"maxItems": MAX_STEPS})]
+        Annotated[
+            SkipValidation[list[StepDefinition]], Field(json_schema_extra={"maxItems": MAX_STEPS})
+        ]
         | SkipJsonSchema[None]
     ) = None
     is_active: bool | SkipJsonSchema[None] = Field(None, alias="isActive")
