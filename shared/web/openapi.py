@@ -176,7 +176,9 @@ def document(routes: list[Route]) -> dict[str, Any]:
             "No string of a request body may hold U+0000 (PostgreSQL cannot store it): "
             "such a request is 422, naming the field. Query parameters and body fields "
             "the API does not know are ignored. An empty query value (?status=) is the "
-            "parameter left out; a query value its schema does not admit is 422.",
+            "parameter left out; a query value its schema does not admit is 422. A body "
+            "that is not JSON, or not a JSON object, is 400. Every answer is its schema's "
+            "model: a key not in required is left out where it does not apply.",
         },
         "paths": paths,
         "components": {

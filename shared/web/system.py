@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, Literal
 
 from pydantic import Field
@@ -52,6 +53,12 @@ def health(ctx: Ctx) -> dict[str, Any]:
     tag="system",
 )
 def openapi(ctx: Ctx) -> dict[str, Any]:
+    return _document()
+
+
+@cache
+def _document() -> dict[str, Any]:
+    """Built once per instance: the route table does not change while it runs."""
     from shared.web.app import api_app
     from shared.web.openapi import document
 

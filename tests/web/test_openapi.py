@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
+import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from shared.web.app import api_app
+from shared.web.openapi import document
+from shared.web.router import Link
 
 
 def test_the_document_is_served_without_auth(api: Any) -> None:
@@ -110,3 +114,25 @@ def test_the_served_document_lints_clean_as_openapi_3_1(api: Any) -> None:
     assert doc["openapi"] == "3.1.0"
     findings = [f"{list(e.path)}: {e.message}" for e in OpenAPIV31SpecValidator(doc).iter_errors()]
     assert findings == []
+
+
+def test_a_link_names_an_operation_of_the_table_and_its_parameters() -> None:
+    routes = api_app().routes
+    create = next(r for r in routes if r.handler.__name__ == "create_workflow")
+    for bad in (
+        Link("no_such_operation"),
+        Link("get_workflow", {"workflowId": "$response.body#/id"}),
+    ):
+        broken = replace(create, links=(bad,))
+        with pytest.raises(ValueError, match=r"link to the unknown|takes no"):
+            document([broken if r is create else r for r in routes])
+
+
+def test_a_created_workflow_links_to_what_takes_its_id(api: Any) -> None:
+    doc = api.get("/api/openapi.json").get_json()
+    links = doc["paths"]["/api/workflow"]["post"]["responses"]["201"]["links"]
+    assert links["get_workflow"] == {
+        "operationId": "get_workflow",
+        "parameters": {"id": "$response.body#/workflow/id"},
+    }
+    assert links["create_trigger"]["requestBody"] == {"workflowId": "$response.body#/workflow/id"}
