@@ -5,11 +5,19 @@ models of their answers."""
 from __future__ import annotations
 
 import json
+import struct
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from shared.memory.kinds import MemoryType
 from shared.memory.recall import MAX_LIMIT, MAX_QUERY_CHARS, RecallMode
@@ -27,6 +35,16 @@ Label = Field(None, min_length=1, max_length=100)
 NOT_BLANK = r"\S"  # a text with at least one character that is not white space
 
 
+def _as_real(value: float) -> float:
+    """The nearest value PostgreSQL's ``real`` (4-byte float) holds: a number the
+    document admits is stored, not refused by the database (1e-307 is stored as 0)."""
+    return float(struct.unpack("f", struct.pack("f", value))[0])
+
+
+# 0..1, as a real holds it
+Share = Annotated[float, Field(ge=0, le=1), AfterValidator(_as_real)]
+
+
 def _small_json(value: dict[str, Any] | None) -> dict[str, Any] | None:
     if value is not None and len(json.dumps(value, default=str)) > MAX_JSON_CHARS:
         raise ValueError(f"at most {MAX_JSON_CHARS} characters of JSON")
@@ -34,13 +52,13 @@ def _small_json(value: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 class StoreMemory(BaseModel):
-    # a procedural memory is an agent's: agentId is required for it (checked when the
-    # memory is written, stated here for the document)
+    # a procedural memory is an agent's: agentId is required for it, and not null
+    # (checked when the memory is written, stated here for the document)
     model_config = ConfigDict(
         populate_by_name=True,
         json_schema_extra={
             "if": {"properties": {"type": {"const": "procedural"}}, "required": ["type"]},
-            "then": {"required": ["agentId"]},
+            "then": {"required": ["agentId"], "properties": {"agentId": {"type": "string"}}},
         },
     )
 
@@ -53,8 +71,8 @@ class StoreMemory(BaseModel):
         None, alias="interactionType", min_length=1, max_length=100
     )
     outcome: str | None = Field(None, min_length=1, max_length=100)
-    importance: float | None = Field(None, ge=0, le=1)
-    confidence: float | None = Field(None, ge=0, le=1)
+    importance: Share | None = None
+    confidence: Share | None = None
     name: str | None = Field(None, min_length=1, max_length=200)
 
     _metadata = field_validator("metadata")(_small_json)
