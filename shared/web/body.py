@@ -87,8 +87,9 @@ def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
     The whole body must be storable, checked first: the model reads a copy of it as
     JSON text, where a lone surrogate would only be "Invalid JSON" at some column."""
     raw = read_raw(request)
-    # an empty body is {}; the JSON text null is a value, and not an object
-    data = loads(raw) if raw.strip(JSON_WHITESPACE) else {}
+    # an empty body is {}; white space alone is not a JSON text (400), and the JSON
+    # text null is a value, not an object
+    data = loads(raw) if raw else {}
     if not isinstance(data, dict):
         raise BadRequest("request body must be a JSON object")
     refuse_unstorable(data)

@@ -244,8 +244,14 @@ def test_a_body_that_is_not_an_object_is_400(frame: Any, body: bytes) -> None:
 
 def test_an_empty_body_is_an_empty_object(frame: Any) -> None:
     """Echo's one required field is missing from {}: the body was read as an object."""
-    res = post(frame, "/api/probe/echo", data=b" \n", content_type="application/json")
+    res = post(frame, "/api/probe/echo", data=b"", content_type="application/json")
     assert res.status_code == 422 and "name" in res.get_json()["error"]
+
+
+def test_white_space_alone_is_not_json(frame: Any) -> None:
+    """Not a JSON text (RFC 8259 needs a value): 400, as any body that is not JSON."""
+    res = post(frame, "/api/probe/echo", data=b" \n", content_type="application/json")
+    assert res.status_code == 400 and "not valid JSON" in res.get_json()["error"]
 
 
 def test_invalid_values_are_422_naming_the_field(frame: Any) -> None:
