@@ -13,7 +13,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
-from shared.web.shapes import ResponseModel, TimeText, optional_key
+from shared.web.shapes import NO_NUL, ResponseModel, TimeText, optional_key
 from shared.workflows.runs import RunStatus
 
 MAX_NAME = 200
@@ -22,12 +22,14 @@ MAX_CATCHUP_SECONDS = 24 * 3600
 _CRON: JsonDict = {
     "type": "string",
     "maxLength": 200,
+    "pattern": NO_NUL,
     "examples": ["0 9 * * 1-5"],
     "description": "5-field unix-cron",
 }
 _ZONE: JsonDict = {
     "type": "string",
     "maxLength": 100,
+    "pattern": NO_NUL,
     "examples": ["Europe/Berlin"],
     "description": "IANA time zone",
 }

@@ -15,7 +15,7 @@ from pydantic_core import core_schema
 
 from shared.web.query import parameters
 from shared.web.router import Link, Route
-from shared.web.shapes import Error
+from shared.web.shapes import NO_NUL, Error
 
 REF = "#/components/schemas/{model}"
 ERROR_REF = {"$ref": REF.format(model=Error.__name__)}
@@ -30,6 +30,8 @@ _REASONS = {
     503: "A dependency is unavailable; retry later",
 }
 _PARAM = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_]+)>")
+# and "not blank" (r"\S"), anchored the same way: one pattern, as a schema holds one
+NOT_BLANK_NO_NUL = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
 
 
 class _Generator(GenerateJsonSchema):
@@ -39,6 +41,20 @@ class _Generator(GenerateJsonSchema):
 
     def field_title_should_be_set(self, schema: Any) -> bool:
         return False
+
+    def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
+        """A request's text states that it holds no U+0000 in its pattern. The other
+        patterns of the models are anchored character classes, which admit no U+0000
+        already (``tests/web/test_openapi.py`` holds every pattern to it)."""
+        json_schema = super().str_schema(schema)
+        if self.mode != "validation":
+            return json_schema
+        pattern = json_schema.get("pattern")
+        if pattern is None:
+            json_schema["pattern"] = NO_NUL
+        elif pattern == r"\S":
+            json_schema["pattern"] = NOT_BLANK_NO_NUL
+        return json_schema
 
     def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
         json_schema = super().default_schema(schema)

@@ -23,6 +23,9 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
+# what every text of a request matches: no U+0000, which PostgreSQL cannot store
+NO_NUL = "^[^\\u0000]*$"
+
 
 class ResponseModel(BaseModel):
     """A response, or a part of one: exactly the keys it names."""

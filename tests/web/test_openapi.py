@@ -136,3 +136,41 @@ def test_a_created_workflow_links_to_what_takes_its_id(api: Any) -> None:
         "parameters": {"id": "$response.body#/workflow/id"},
     }
     assert links["create_trigger"]["requestBody"] == {"workflowId": "$response.body#/workflow/id"}
+
+
+def _strings(node: Any) -> list[dict[str, Any]]:
+    """Every schema of the document that is a string, at any depth."""
+    found = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("type") == "string":
+                found.append(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def test_no_request_text_admits_nul(api: Any) -> None:
+    """PostgreSQL cannot store U+0000: every text a body states holds none, by its
+    pattern (free text gets one; the others' anchored classes exclude it)."""
+    doc = api.get("/api/openapi.json").get_json()
+    texts = []
+    for item in doc["paths"].values():
+        for op in item.values():
+            body = op.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is not None:
+                ref = body["schema"]["$ref"].rsplit("/", 1)[-1]
+                texts += _strings(doc["components"]["schemas"][ref])
+    # a bare {"type": "string"} is a oneOf/then branch's type, beside the field's schema
+    free = [
+        t for t in texts if t != {"type": "string"} and not {"enum", "const", "format"} & set(t)
+    ]
+    assert len(free) > 20
+    for text in free:
+        assert "pattern" in text, text
+        for nul in ("\x00", "a\x00", "\x00a", "usd\x00", "a.b\x00"):
+            assert not re.search(text["pattern"], nul), (text, nul)
+    assert re.search(next(t["pattern"] for t in free if "\\s" in t["pattern"]), " a ")
