@@ -49,6 +49,27 @@ STATEFUL_CHECKS: list[Any] | None = (
 REFUSED = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"]
 REJECTIONS = {"negative_data_rejection": {"expected-statuses": [*REFUSED, "5xx"]}}
 
+# Rules JSON Schema cannot state, each answered 422 naming the problem (a status the
+# operation documents): a request the document admits may break them, so the check
+# that a schema-valid request is accepted is off for exactly these operations.
+UNSTATABLE = {
+    # a cursor must be one the API returned (its next_cursor): a property of the
+    # server's history, not of the text
+    "ledger_page": "cursor: one this API returned",
+    "list_runs": "cursor: one this API returned",
+    # a comparison between two fields
+    "recall_route": "until: after since",
+    # a comparison between items of an array (uniqueItems compares whole items)
+    "improve_experiment_create": "variants: names distinct",
+    # whether a five-field expression ever matches a real date (0 0 30 2 * never does)
+    "create_task": "cronExpression: one that fires",
+    "update_task": "cronExpression: one that fires",
+}
+ACCEPTANCE_OFF = [
+    {"include-operation-id": op, "checks": {"positive_data_acceptance": {"enabled": False}}}
+    for op in UNSTATABLE
+]
+
 
 def contract_settings(db_url: str) -> Settings:
     """The model's rate limit raised, so the model-backed routes reach their handlers
@@ -62,8 +83,14 @@ def served_document(mode: str = "all") -> Any:
     """``mode``: the generation's, "positive" (requests the document admits) or "all"
     (and requests that break it)."""
     app = functions_framework.create_app(target="api", source=MAIN)
-    generation = {"allow-extra-parameters": False, "mode": mode}
-    config = schemathesis.Config.from_dict({"generation": generation, "checks": REJECTIONS})
+    # allow-x00 off: every string the document types states that it holds no U+0000
+    # (its pattern), but an open JSON value (a payload, metadata, a key the API
+    # ignores) would need a recursive schema to say so at every depth, which the
+    # generator cannot follow; the description states it, tests/hardening hold the 422
+    generation = {"allow-extra-parameters": False, "mode": mode, "allow-x00": False}
+    config = schemathesis.Config.from_dict(
+        {"generation": generation, "checks": REJECTIONS, "operations": ACCEPTANCE_OFF}
+    )
     return schemathesis.openapi.from_wsgi("/api/openapi.json", app, config=config)
 
 
