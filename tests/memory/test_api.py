@@ -137,6 +137,18 @@ def test_every_memory_and_soul_route_is_in_the_openapi_document(api: Any) -> Non
 def test_the_document_states_that_a_procedural_memory_names_its_agent(alice: Any) -> None:
     schema = alice.get("/api/openapi.json").get_json()["components"]["schemas"]["StoreMemory"]
     assert schema["if"]["properties"]["type"] == {"const": "procedural"}
-    assert schema["then"] == {"required": ["agentId"]}
-    res = alice.post("/api/memory/store", json={"type": "procedural", "content": "steps"})
-    assert res.status_code == 422 and "agentId" in res.get_json()["error"]
+    assert schema["then"] == {
+        "required": ["agentId"],
+        "properties": {"agentId": {"type": "string"}},
+    }
+    for body in ({}, {"agentId": None}):
+        body = {"type": "procedural", "content": "steps", **body}
+        res = alice.post("/api/memory/store", json=body)
+        assert res.status_code == 422 and "agentId" in res.get_json()["error"]
+
+
+def test_a_confidence_too_small_for_a_real_is_stored_as_zero(alice: Any) -> None:
+    body = {"type": "semantic", "content": "tiny", "confidence": 1.48e-307}
+    res = alice.post("/api/memory/store", json=body)
+    assert res.status_code == 201, res.get_json()
+    assert res.get_json()["memory"]["confidence"] == 0
