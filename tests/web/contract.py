@@ -64,6 +64,11 @@ UNSTATABLE = {
     # whether a five-field expression ever matches a real date (0 0 30 2 * never does)
     "create_task": "cronExpression: one that fires",
     "update_task": "cronExpression: one that fires",
+    # a step's checks beyond its schema: a template naming an earlier step, an agent
+    # that exists, a wake time at most 30 days from now; and (stateable, not yet stated)
+    # an emit step's eventType of the form name.action, an http step's http(s) URL
+    "create_workflow": "steps: each step type's checks",
+    "update_workflow": "steps: each step type's checks",
 }
 ACCEPTANCE_OFF = [
     {"include-operation-id": op, "checks": {"positive_data_acceptance": {"enabled": False}}}
