@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test test-clock lint format clean package package-check lock lock-check bench docs
+.PHONY: run test test-clock lint format clean package package-check lock lock-check bench docs fuzz
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ test: $(STAMP)
 # Debian's `faketime`, installed when missing) and in a time zone with DST (.ci/clock-runs).
 test-clock: $(STAMP)
 	.ci/clock-runs
+
+# The contract tests, long (the suite runs them bounded): many more generated requests
+# and stateful scenarios, every check schemathesis has, fresh randomness each run (a
+# failure prints the seed that reproduces it). See docs/development/index.md.
+fuzz: $(STAMP)
+	SEGP_CONTRACT_FUZZ=long $(BIN)/python -m pytest tests/web/test_contract_fuzz.py \
+		tests/web/test_contract_stateful.py --timeout 0 --basetemp=.pytest-fuzz
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -72,4 +79,4 @@ package-check: package
 	$(BIN)/python infra/scripts/package_check.py dist/segp-source.zip
 
 clean:
-	rm -rf $(VENV) .segp .mypy_cache .ruff_cache dist .pytest-tmp .pytest-clock site docs/api
+	rm -rf $(VENV) .segp .mypy_cache .ruff_cache dist .pytest-tmp .pytest-clock .pytest-fuzz site docs/api

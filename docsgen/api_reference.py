@@ -109,16 +109,19 @@ def operation(path: str, method: str, op: dict[str, Any]) -> list[str]:
             out += [*properties_table(body["schema"]), ""]
     out += ["| status | meaning | body |", "| --- | --- | --- |"]
     for status, answer in op.get("responses", {}).items():
-        schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
         out.append(
-            f"| {status} | {_cell(answer.get('description', ''))} | {_cell(_type(schema))} |"
+            f"| {status} | {_cell(answer.get('description', ''))} | {_cell(_answer_type(answer))} |"
         )
     out.append("")
-    for status, answer in op.get("responses", {}).items():
-        schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
-        if status.startswith("2") and schema and "$ref" not in schema:
-            out += [f"The {status} body:", "", *properties_table(schema), ""]
     return out
+
+
+def _answer_type(answer: dict[str, Any]) -> str:
+    """The answer's schema, a link to its model; the media type when it is not JSON."""
+    for media_type, content in answer.get("content", {}).items():
+        shown = _type(content.get("schema", {}))
+        return shown if media_type == "application/json" else f"`{media_type}`: {shown}"
+    return ""
 
 
 def pages(doc: dict[str, Any]) -> dict[str, str]:

@@ -4,82 +4,20 @@ malformed id, is 404."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
-from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from pydantic.json_schema import SkipJsonSchema
 
 from shared.events import log, outbox, triggers
 from shared.events.handlers import check_publishable
+from shared.events.schemas import EventPublished, EventRow, Trigger, TriggerSaved
 from shared.ids import object_id
-from shared.web.router import Ctx, Router
+from shared.web.router import Ctx, Link, Router
+from shared.web.shapes import Success
 
 router = Router()
 TAG = "events"
-
-_TIME = {"type": ["string", "null"], "format": "date-time"}
-TRIGGER = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string", "format": "uuid"},
-        "user_id": {"type": "string"},
-        "event_type": {"type": "string"},
-        "workflow_id": {"type": "string", "format": "uuid"},
-        "name": {"type": ["string", "null"]},
-        "conditions": {"type": "object"},
-        "is_active": {"type": "boolean"},
-        "allow_recursion": {"type": "boolean"},
-        "triggered_count": {"type": "integer"},
-        "last_triggered_at": _TIME,
-        "created_at": _TIME,
-    },
-}
-
-
-class EventRun(BaseModel):
-    """A workflow run an event started, with its current status."""
-
-    id: UUID
-    workflow_id: UUID
-    trigger_type: str
-    status: str
-    error: str | None
-    started_at: datetime | None
-    finished_at: datetime | None
-
-
-class EventRow(BaseModel):
-    """One event of ``GET /api/events/log``; its schema is the route's document."""
-
-    id: UUID
-    event_type: str
-    event_data: dict[str, Any]
-    depth: int
-    chain: list[UUID] = Field(
-        default_factory=list, description="the workflows whose runs led to the event, oldest first"
-    )
-    occurred_at: datetime
-    published_at: datetime | None
-    publish_attempts: int
-    publish_error: str | None = Field(
-        None, description="why the event can never be published (it was set aside)"
-    )
-    dispatch_status: log.DispatchStatus
-    dispatched_at: datetime | None
-    triggered: list[dict[str, Any]]
-    detail: str | None
-    created_at: datetime
-    runs: list[EventRun]
-
-
-class EventLog(RootModel[list[EventRow]]):
-    """The event log, newest first."""
-
-
-SUCCESS = {"type": "object", "properties": {"success": {"type": "boolean"}}}
-
 
 _RECURSION = (
     "run the workflow even on an event one of its own runs led to (until "
@@ -128,6 +66,12 @@ class EventBody(BaseModel):
     payload: dict[str, Any] | None = None
 
 
+TRIGGER_LINKS = tuple(
+    Link(operation, {"trigger_id": "$response.body#/trigger/id"})
+    for operation in ("update_trigger", "delete_trigger")
+)
+
+
 def _uuid(value: str, what: str) -> str:
     return object_id(value, what)
 
@@ -145,38 +89,42 @@ def _create(ctx: Ctx) -> tuple[dict[str, Any], int]:
     return {"success": True, "trigger": trigger}, 201
 
 
-_CREATED = {
-    "type": "object",
-    "properties": {"success": {"type": "boolean"}, "trigger": TRIGGER},
-}
-
-router.route(
+@router.route(
     "POST",
     "/api/events/triggers",
     summary="Create an event trigger: run a workflow when a matching event happens",
     body=TriggerBody,
-    response=_CREATED,
+    response=TriggerSaved,
     status=201,
     errors=(404, 409),  # 409 past MAX_TRIGGERS_PER_USER
     tag=TAG,
-)(_create)
-router.route(
+    links=TRIGGER_LINKS,
+)
+def create_trigger(ctx: Ctx) -> tuple[dict[str, Any], int]:
+    return _create(ctx)
+
+
+@router.route(
     "POST",
     "/api/events/trigger/create",
     summary="Create an event trigger (the seed's path)",
     body=TriggerBody,
-    response=_CREATED,
+    response=TriggerSaved,
     status=201,
     errors=(404, 409),  # 409 past MAX_TRIGGERS_PER_USER
     tag=TAG,
-)(_create)
+    links=TRIGGER_LINKS,
+)
+def create_trigger_seed_path(ctx: Ctx) -> tuple[dict[str, Any], int]:
+    """The same operation under the path the seed used (an operation id of its own)."""
+    return _create(ctx)
 
 
 @router.route(
     "GET",
     "/api/events/triggers",
     summary="List the user's event triggers",
-    response={"type": "array", "items": TRIGGER},
+    response=list[Trigger],
     tag=TAG,
 )
 def list_triggers(ctx: Ctx) -> list[dict[str, Any]]:
@@ -188,7 +136,7 @@ def list_triggers(ctx: Ctx) -> list[dict[str, Any]]:
     "/api/events/triggers/<trigger_id>",
     summary="Change a trigger's name, conditions, whether it is active or allows recursion",
     body=TriggerChanges,
-    response=_CREATED,
+    response=TriggerSaved,
     errors=(400, 404),  # 400: conditions with an unknown operator or a mistyped operand
     tag=TAG,
 )
@@ -203,7 +151,7 @@ def update_trigger(ctx: Ctx) -> dict[str, Any]:
     "DELETE",
     "/api/events/triggers/<trigger_id>",
     summary="Delete an event trigger",
-    response=SUCCESS,
+    response=Success,
     errors=(404,),
     tag=TAG,
 )
@@ -217,10 +165,7 @@ def delete_trigger(ctx: Ctx) -> dict[str, Any]:
     "/api/events",
     summary="Publish an event of the user's own; its triggers run after it is delivered",
     body=EventBody,
-    response={
-        "type": "object",
-        "properties": {"success": {"type": "boolean"}, "eventId": {"type": "string"}},
-    },
+    response=EventPublished,
     status=202,
     tag=TAG,
 )
@@ -234,7 +179,7 @@ def publish_event(ctx: Ctx) -> dict[str, Any]:
     "GET",
     "/api/events/log",
     summary="The user's events, newest first, with the workflow runs each one started",
-    response=EventLog,
+    response=list[EventRow],
     query=EventFilter,
     tag=TAG,
 )

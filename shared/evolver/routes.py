@@ -10,7 +10,6 @@ from pydantic import ValidationError
 from shared.errors import BadRequest, Invalid
 from shared.evolver import history, service
 from shared.evolver.schemas import (
-    SETTINGS_ROW,
     EvolutionOut,
     EvolutionPage,
     EvolutionRecord,
@@ -18,6 +17,7 @@ from shared.evolver.schemas import (
     HistoryFilter,
     PrivateEvolveIn,
     SettingsIn,
+    SettingsRow,
 )
 from shared.evolver.settings import settings_for, update_settings
 from shared.ids import agent_id
@@ -73,7 +73,7 @@ def evolver_history_get(ctx: Ctx) -> dict[str, Any]:
     "GET",
     "/api/evolver/settings/<agentId>",
     summary="The user's Evolver settings for an agent (the defaults when never set)",
-    response=SETTINGS_ROW,
+    response=SettingsRow,
     tag=TAG,
 )
 def evolver_settings_get(ctx: Ctx) -> dict[str, Any]:
@@ -85,7 +85,7 @@ def evolver_settings_get(ctx: Ctx) -> dict[str, Any]:
     "/api/evolver/settings/<agentId>",
     summary="Change the user's Evolver settings for an agent; fields not given stay",
     body=SettingsIn,
-    response=SETTINGS_ROW,
+    response=SettingsRow,
     tag=TAG,
 )
 def evolver_settings_put(ctx: Ctx) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from shared.ids import AGENT_ID_PATTERN
 from shared.keyset import Cursor
+from shared.web.shapes import ResponseModel
 
 MAX_OUTPUT_CHARS = 50_000  # of the output, JSON-encoded when it is an object
 MAX_CONTEXT_CHARS = 20_000
@@ -149,28 +150,25 @@ class SettingsIn(BaseModel):
     )
 
 
-SETTINGS_ROW: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "agent_id": {"type": "string"},
-        "enabled": {"type": "boolean"},
-        "max_iterations": {"type": "integer", "minimum": 1, "maximum": 5},
-        "threshold": {"type": "number", "minimum": 0, "maximum": 1},
-        "token_budget": {"type": ["integer", "null"]},
-        "updated_at": {"type": ["string", "null"], "description": "null: the defaults"},
-    },
-    "required": ["agent_id", "enabled", "max_iterations", "threshold", "token_budget"],
-}
+class SettingsRow(ResponseModel):
+    """A user's Evolver settings for an agent."""
+
+    agent_id: str
+    enabled: bool
+    max_iterations: int = Field(ge=1, le=5)
+    threshold: float = Field(ge=0, le=1)
+    token_budget: int | None
+    updated_at: datetime | None = Field(description="null: never set, the defaults")
 
 
-class EvolutionUsage(BaseModel):
+class EvolutionUsage(ResponseModel):
     calls: int = Field(description="HTTP attempts, retries included")
     modelCalls: int = Field(description="logical model calls")
     inputTokens: int
     outputTokens: int
 
 
-class EvolutionOut(BaseModel):
+class EvolutionOut(ResponseModel):
     """The answer of ``POST /api/oracle/evolve``; its schema is the route's document."""
 
     evolutionId: str | None = Field(

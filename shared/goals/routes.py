@@ -8,40 +8,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from shared.goals import decompose, generation, service
-from shared.goals.lifecycle import STATUSES, Status
-from shared.web.router import Ctx, Router
+from shared.goals.lifecycle import Status
+from shared.goals.schemas import Generated, Goal, GoalSaved, Subtasks
+from shared.web.router import Ctx, Link, Router
 
 router = Router()
-
-GOAL: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string", "format": "uuid"},
-        "user_id": {"type": "string"},
-        "title": {"type": "string"},
-        "description": {"type": ["string", "null"]},
-        "priority": {"type": "integer", "minimum": 1, "maximum": 10},
-        "status": {"type": "string", "enum": list(STATUSES)},
-        "parent_id": {"type": ["string", "null"], "format": "uuid"},
-        "context": {"type": "object"},
-        "created_at": {"type": "string", "format": "date-time"},
-        "updated_at": {"type": "string", "format": "date-time"},
-        "completed_at": {"type": ["string", "null"], "format": "date-time"},
-    },
-    "required": ["id", "title", "priority", "status", "context"],
-}
 
 
 class GoalFilter(BaseModel):
     status: Status | SkipJsonSchema[None] = None
-
-
-def _envelope(key: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": {"success": {"type": "boolean"}, key: schema},
-        "required": ["success", key],
-    }
 
 
 class CreateGoal(BaseModel):
@@ -72,9 +47,13 @@ class AutoGenerate(BaseModel):
     "/api/reasoning/goal",
     summary="Create a goal",
     body=CreateGoal,
-    response=_envelope("goal", GOAL),
+    response=GoalSaved,
     status=201,
     tag="goals",
+    links=tuple(
+        Link(operation, {"goalId": "$response.body#/goal/id"})
+        for operation in ("update", "decompose_goal")
+    ),
 )
 def create(ctx: Ctx) -> dict[str, Any]:
     body: CreateGoal = ctx.body
@@ -89,7 +68,7 @@ def create(ctx: Ctx) -> dict[str, Any]:
     "GET",
     "/api/reasoning/goals",
     summary="List goals, optionally by status",
-    response={"type": "array", "items": GOAL},
+    response=list[Goal],
     query=GoalFilter,
     tag="goals",
 )
@@ -103,7 +82,7 @@ def list_goals(ctx: Ctx) -> list[dict[str, Any]]:
     "/api/reasoning/goal/<goalId>",
     summary="Change a goal's status, title, description or priority",
     body=UpdateGoal,
-    response=_envelope("goal", GOAL),
+    response=GoalSaved,
     errors=(409,),
     tag="goals",
 )
@@ -119,7 +98,7 @@ def update(ctx: Ctx) -> dict[str, Any]:
     "POST",
     "/api/reasoning/goal/<goalId>/decompose",
     summary="Break a goal into 2-7 sub-goals (once; later calls return them)",
-    response=_envelope("subtasks", {"type": "array", "items": GOAL}),
+    response=Subtasks,
     errors=(409, 429),
     tag="goals",
     rate_limit="model",
@@ -133,19 +112,7 @@ def decompose_goal(ctx: Ctx) -> dict[str, Any]:
     "/api/goals/auto-generate",
     summary="Suggest and create goals from the last 7 days of activity (once a day)",
     body=AutoGenerate,
-    response={
-        "type": "object",
-        "properties": {
-            "createdGoals": {"type": "array", "items": GOAL},
-            "insights": {"type": "array", "items": {"type": "string"}},
-            "skipped": {
-                "type": ["string", "null"],
-                "enum": ["daily_limit", "open_goal_cap", "analysis_unavailable", None],
-            },
-            "droppedSuggestions": {"type": "array", "items": {"type": "object"}},
-        },
-        "required": ["createdGoals", "insights"],
-    },
+    response=Generated,
     tag="goals",
     rate_limit="model",
 )

@@ -9,16 +9,19 @@ from pydantic import BaseModel
 from shared.ids import agent_id
 from shared.improve import analysis, experiments, feedback, service, stats
 from shared.improve.schemas import (
-    EXPERIMENT_ROW,
-    FEEDBACK_ROW,
-    IMPROVEMENT_ROW,
-    METRIC_ROW,
+    AgentStats,
+    Analysis,
+    Experiment,
     ExperimentIn,
+    ExperimentSaved,
     FeedbackIn,
+    FeedbackRecorded,
+    Improvement,
+    ImprovementDecided,
     MetricIn,
-    success,
+    MetricRecorded,
 )
-from shared.web.router import Ctx, Router
+from shared.web.router import Ctx, Link, Router
 
 router = Router()
 TAG = "improve"
@@ -37,7 +40,7 @@ def _agent(ctx: Ctx) -> str:
     "/api/improve/feedback",
     summary="Rate an agent's output (1..5); emits feedback.received",
     body=FeedbackIn,
-    response=success("feedback", FEEDBACK_ROW),
+    response=FeedbackRecorded,
     status=201,
     tag=TAG,
 )
@@ -50,7 +53,7 @@ def improve_feedback(ctx: Ctx) -> dict[str, Any]:
     "/api/improve/metric",
     summary="Record a named metric value for an agent",
     body=MetricIn,
-    response=success("metric", METRIC_ROW),
+    response=MetricRecorded,
     status=201,
     tag=TAG,
 )
@@ -62,6 +65,7 @@ def improve_metric(ctx: Ctx) -> dict[str, Any]:
     "GET",
     "/api/improve/stats/<agentId>",
     summary="Ratings, metrics, run success rate and Evolver figures of an agent",
+    response=AgentStats,
     tag=TAG,
 )
 def improve_stats(ctx: Ctx) -> dict[str, Any]:
@@ -72,17 +76,7 @@ def improve_stats(ctx: Ctx) -> dict[str, Any]:
     "GET",
     "/api/improve/analyze/<agentId>",
     summary="Propose improvements from recent low-rated feedback and evolution logs",
-    response={
-        "type": "object",
-        "properties": {
-            "agentId": {"type": "string"},
-            "proposals": {"type": "array", "items": IMPROVEMENT_ROW},
-            "duplicates": {"type": "array", "items": {"type": "object"}},
-            "note": {"type": ["string", "null"]},
-            "usage": {"type": "object"},
-        },
-        "required": ["agentId", "proposals"],
-    },
+    response=Analysis,
     tag=TAG,
     rate_limit="model",
 )
@@ -95,7 +89,7 @@ def improve_analyze(ctx: Ctx) -> dict[str, Any]:
     "/api/improve/improvements/<agentId>",
     summary="An agent's improvements: the active ones unless ?status= says otherwise",
     query=ImprovementFilter,
-    response={"type": "array", "items": IMPROVEMENT_ROW},
+    response=list[Improvement],
     tag=TAG,
 )
 def improve_improvements(ctx: Ctx) -> list[dict[str, Any]]:
@@ -107,7 +101,7 @@ def improve_improvements(ctx: Ctx) -> list[dict[str, Any]]:
     "POST",
     "/api/improve/improvements/<id>/accept",
     summary="Accept an improvement: the Evolver uses it from now on",
-    response=success("improvement", IMPROVEMENT_ROW),
+    response=ImprovementDecided,
     tag=TAG,
 )
 def improve_accept(ctx: Ctx) -> dict[str, Any]:
@@ -118,7 +112,7 @@ def improve_accept(ctx: Ctx) -> dict[str, Any]:
     "POST",
     "/api/improve/improvements/<id>/reject",
     summary="Reject an improvement: it is not used and not proposed again",
-    response=success("improvement", IMPROVEMENT_ROW),
+    response=ImprovementDecided,
     tag=TAG,
 )
 def improve_reject(ctx: Ctx) -> dict[str, Any]:
@@ -131,10 +125,14 @@ def improve_reject(ctx: Ctx) -> dict[str, Any]:
     "/api/improve/experiment",
     summary="Start an A/B experiment over an agent's Evolver settings or instruction",
     body=ExperimentIn,
-    response=success("experiment", EXPERIMENT_ROW),
+    response=ExperimentSaved,
     status=201,
     errors=(409,),
     tag=TAG,
+    links=tuple(
+        Link(operation, {"id": "$response.body#/experiment/id"})
+        for operation in ("improve_experiment_show", "improve_experiment_stop")
+    ),
 )
 def improve_experiment_create(ctx: Ctx) -> dict[str, Any]:
     return {"success": True, "experiment": experiments.create(ctx.user_id, ctx.body)}
@@ -144,7 +142,7 @@ def improve_experiment_create(ctx: Ctx) -> dict[str, Any]:
     "GET",
     "/api/improve/experiment/<id>",
     summary="An experiment's status and per-variant results with the significance test",
-    response=EXPERIMENT_ROW,
+    response=Experiment,
     tag=TAG,
 )
 def improve_experiment_show(ctx: Ctx) -> dict[str, Any]:
@@ -155,7 +153,7 @@ def improve_experiment_show(ctx: Ctx) -> dict[str, Any]:
     "POST",
     "/api/improve/experiment/<id>/stop",
     summary="Stop a running experiment, keeping its results as they stand",
-    response=success("experiment", EXPERIMENT_ROW),
+    response=ExperimentSaved,
     errors=(409,),
     tag=TAG,
 )

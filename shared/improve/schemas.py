@@ -1,15 +1,18 @@
-"""Request bodies of the self-improvement routes and the JSON schemas of their answers.
+"""Request bodies of the self-improvement routes and the models of their answers.
 
 Bodies are camelCase on the wire (``agentId``) and validated here, so a bad value is a
 422 that names its field before anything is written."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from shared.ids import AGENT_ID_PATTERN
+from shared.web.shapes import Number, ResponseModel, optional_key
 
 METRIC_PATTERN = r"^[A-Za-z0-9_.:-]{1,100}$"
 RATING_METRIC = "rating"
@@ -88,65 +91,183 @@ class ExperimentIn(_Body):
         return variants
 
 
-def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = required
-    return schema
+# The answers, as response models (``shared.web.shapes``).
 
 
-_STR = {"type": "string"}
-_NUM = {"type": ["number", "null"]}
-_INT = {"type": "integer"}
-
-FEEDBACK_ROW = _obj(
-    {
-        "id": _STR,
-        "user_id": _STR,
-        "agent_id": _STR,
-        "rating": _INT,
-        "comment": {"type": ["string", "null"]},
-        "output_id": {"type": ["string", "null"]},
-        "output": {},
-        "created_at": _STR,
-    },
-    ["id", "agent_id", "rating"],
-)
-METRIC_ROW = _obj(
-    {"id": _STR, "agent_id": _STR, "name": _STR, "value": {"type": "number"}, "created_at": _STR},
-    ["id", "agent_id", "name", "value"],
-)
-IMPROVEMENT_ROW = _obj(
-    {
-        "id": _STR,
-        "agent_id": _STR,
-        "improvement": _STR,
-        "evidence": {
-            "type": "array",
-            "items": _obj({"feedbackId": {"type": ["string", "null"]}, "quote": _STR}),
-        },
-        "confidence": {"type": "number"},
-        "status": {"type": "string", "enum": ["proposed", "active", "rejected"]},
-        "created_at": _STR,
-        "decided_at": {"type": ["string", "null"]},
-    },
-    ["id", "agent_id", "improvement", "status"],
-)
-EXPERIMENT_ROW = _obj(
-    {
-        "id": _STR,
-        "agent_id": _STR,
-        "name": _STR,
-        "variants": {"type": "array", "items": {"type": "object"}},
-        "metric": _STR,
-        "status": {"type": "string", "enum": ["running", "stopped", "concluded"]},
-        "min_samples": _INT,
-        "max_samples": _INT,
-        "result": {"type": ["object", "null"]},
-    },
-    ["id", "agent_id", "name", "variants", "metric", "status"],
-)
+class Feedback(ResponseModel):
+    id: UUID
+    user_id: str
+    agent_id: str
+    rating: int = Field(ge=1, le=5)
+    comment: str | None
+    output_id: str | None
+    output: Any = Field(description="the rated output, as given (null when none was)")
+    created_at: datetime
 
 
-def success(key: str, row: dict[str, Any]) -> dict[str, Any]:
-    return _obj({"success": {"type": "boolean"}, key: row}, ["success", key])
+class Metric(ResponseModel):
+    id: UUID
+    user_id: str
+    agent_id: str
+    name: str
+    value: float
+    created_at: datetime
+
+
+class Observed(ResponseModel):
+    """The running experiment the value counted in, and the variant it counted for."""
+
+    experimentId: UUID
+    variant: str
+
+
+class FeedbackRecorded(ResponseModel):
+    success: bool
+    feedback: Feedback
+    experiment: Observed | None
+
+
+class MetricRecorded(ResponseModel):
+    success: bool
+    metric: Metric
+    experiment: Observed | None
+
+
+class Evidence(ResponseModel):
+    feedbackId: str | None
+    quote: str
+
+
+class Improvement(ResponseModel):
+    id: UUID
+    user_id: str
+    agent_id: str
+    improvement: str
+    evidence: list[Evidence]
+    confidence: float = Field(ge=0, le=1)
+    status: Literal["proposed", "active", "rejected"]
+    embedding_model: str | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class ImprovementDecided(ResponseModel):
+    success: bool
+    improvement: Improvement
+
+
+class Duplicate(ResponseModel):
+    """A proposal not stored: close in meaning to one stored (or to one proposed with
+    it, ``duplicateOf`` null)."""
+
+    improvement: str
+    duplicateOf: UUID | None
+    similarity: float = optional_key()
+
+
+class AnalysisUsage(ResponseModel):
+    calls: int
+    tokens: int
+
+
+class Analysis(ResponseModel):
+    agentId: str
+    proposals: list[Improvement]
+    duplicates: list[Duplicate]
+    note: str | None
+    model: str = optional_key("the model that analysed (absent when none was asked)")
+    usage: AnalysisUsage
+
+
+class FeedbackFigures(ResponseModel):
+    count: int
+    meanRating: float | None
+    lowRated: int = Field(description="ratings of 2 or less")
+    byRating: dict[str, int] = Field(description='count per rating, "1" to "5"')
+
+
+class MetricFigures(ResponseModel):
+    name: str
+    count: int
+    mean: float | None
+    min: float | None
+    max: float | None
+
+
+class RunFigures(ResponseModel):
+    count: int
+    withOutcome: int
+    succeeded: int
+    successRate: float | None
+
+
+class EvolverFigures(ResponseModel):
+    evolutions: int
+    meanIterations: float | None
+    meanScoreGain: float | None
+    calls: int
+    tokens: int
+
+
+class AgentStats(ResponseModel):
+    agentId: str
+    feedback: FeedbackFigures
+    metrics: list[MetricFigures]
+    runs: RunFigures
+    evolver: EvolverFigures
+    improvements: dict[str, int] = Field(description="count per status")
+
+
+class ExperimentVariant(ResponseModel):
+    name: str
+    evolver: dict[str, Number] = optional_key("maxIterations and threshold of the variant")
+    instruction: str = optional_key()
+
+
+class VariantFigures(ResponseModel):
+    name: str
+    n: int
+    mean: Number | None
+    stddev: Number | None
+
+
+class Comparison(ResponseModel):
+    variant: str
+    control: str
+    t: Number | None
+    df: Number | None
+    pValue: Number | None
+    significant: bool
+
+
+class ExperimentResult(ResponseModel):
+    variants: list[VariantFigures]
+    comparisons: list[Comparison]
+    test: str
+    alpha: Number
+    correctedAlpha: Number
+    stop: bool = Field(description="whether the stop rule ends the experiment")
+    winner: str | None
+    reason: str | None
+
+
+class Experiment(ResponseModel):
+    id: UUID
+    user_id: str
+    agent_id: str
+    name: str
+    variants: list[ExperimentVariant]
+    metric: str
+    status: Literal["running", "stopped", "concluded"]
+    min_samples: int
+    max_samples: int | None
+    result: ExperimentResult | None = Field(
+        description="live while running, as decided once ended (null when never computed)"
+    )
+    created_at: datetime
+    stopped_at: datetime | None
+
+
+class ExperimentSaved(ResponseModel):
+    success: bool
+    experiment: Experiment

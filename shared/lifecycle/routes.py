@@ -5,39 +5,38 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
+from pydantic import Field
 
 from shared.lifecycle import erasure, export
 from shared.web.router import Ctx, Router
+from shared.web.shapes import ResponseModel
 
 router = Router()
 TAG = "me"
 
-EXPORT_LINE = {
-    "type": "object",
-    "description": "One line of the JSON Lines stream: one stored row and its table",
-    "properties": {"kind": {"type": "string"}, "row": {"type": "object"}},
-    "required": ["kind", "row"],
-}
-COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
-ERASURE = {
-    "type": "object",
-    "properties": {
-        "erased": {"type": "boolean"},
-        "nothingToDo": {"type": "boolean"},
-        "runsCancelled": {"type": "integer"},
-        "anonymised": COUNTS,
-        "deleted": COUNTS,
-        "schedulerJobsDeleted": {"type": "integer"},
-    },
-    "required": ["erased", "nothingToDo"],
-}
+
+class ExportLine(ResponseModel):
+    """One line of the JSON Lines stream: one stored row and its table (the stream is
+    written line by line as it is read, not through the frame)."""
+
+    kind: str = Field(description="the table the row is from")
+    row: dict[str, Any] = Field(description="the row's columns, as stored")
+
+
+class Erased(ResponseModel):
+    erased: bool
+    nothingToDo: bool = Field(description="nothing was stored for the user")
+    runsCancelled: int
+    anonymised: dict[str, int] = Field(description="rows kept under a tombstone id, per table")
+    deleted: dict[str, int] = Field(description="rows deleted, per table")
+    schedulerJobsDeleted: int
 
 
 @router.route(
     "GET",
     "/api/me/export",
     summary="Everything stored for the calling user, streamed as JSON Lines",
-    response=EXPORT_LINE,
+    response=ExportLine,
     media_type=export.MEDIA_TYPE,
     tag=TAG,
 )
@@ -53,7 +52,7 @@ def export_me(ctx: Ctx) -> Response:
     "DELETE",
     "/api/me",
     summary="Erase the calling user: every row, scheduler job and pending event",
-    response=ERASURE,
+    response=Erased,
     tag=TAG,
 )
 def erase_me(ctx: Ctx) -> dict[str, Any]:

@@ -5,114 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from shared.memory.consolidate import consolidate
-from shared.memory.schemas import IngestSoul, RecallMemories, StoreMemory
+from shared.memory.schemas import (
+    Consolidation,
+    CurrentSoul,
+    IngestSoul,
+    RecallAnswer,
+    RecallMemories,
+    SoulIngested,
+    Stored,
+    StoreMemory,
+)
 from shared.memory.service import recall_memories, store_memory
 from shared.memory.soul import current_soul, ingest
-from shared.web.router import Ctx, Router
+from shared.web.router import Ctx, Link, Router
 
 router = Router()
-
-_NULLABLE_STRING = {"type": ["string", "null"]}
-MEMORY: dict[str, Any] = {
-    "type": "object",
-    "description": "A stored memory: the row's columns (never the embedding), and its store.",
-    "properties": {
-        "id": {"type": "string", "format": "uuid"},
-        "type": {"type": "string", "enum": ["episodic", "semantic", "procedural"]},
-        "user_id": {"type": "string"},
-        "agent_id": _NULLABLE_STRING,
-        "content": {"type": "string"},
-        "embedding_model": {"type": "string"},
-        "seen_count": {"type": "integer"},
-        "created_at": {"type": "string", "format": "date-time"},
-        "updated_at": {"type": "string", "format": "date-time"},
-    },
-    "required": ["id", "type", "content"],
-}
-STORED = {
-    "type": "object",
-    "properties": {
-        "success": {"type": "boolean"},
-        "memory": MEMORY,
-        "action": {
-            "type": "string",
-            "enum": ["created", "refreshed", "updated"],
-            "description": "created; refreshed (an identical memory existed); updated (a "
-            "near duplicate was updated, its previous state kept in history)",
-        },
-    },
-    "required": ["success", "memory", "action"],
-}
-_RANKING = {
-    "type": "object",
-    "properties": {
-        "rank": {"type": "integer", "description": "1 = this ranking's best"},
-        "score": {
-            "type": "number",
-            "description": "semantic: cosine similarity; keyword: ts_rank, or the "
-            "trigram word similarity when method is trigram",
-        },
-        "method": {"type": "string", "enum": ["fulltext", "trigram"]},
-    },
-    "required": ["rank", "score"],
-}
-RECALLED = {
-    "type": "object",
-    "properties": {
-        "memories": {
-            "type": "array",
-            "items": {
-                **MEMORY,
-                "properties": {
-                    **MEMORY["properties"],
-                    "similarity": {
-                        "type": ["number", "null"],
-                        "description": "cosine similarity to the query; null in keyword "
-                        "mode and for a memory of another embedding model",
-                    },
-                    "matchedBy": {
-                        "type": "array",
-                        "items": {"type": "string", "enum": ["semantic", "keyword"]},
-                    },
-                    "scores": {
-                        "type": "object",
-                        "properties": {"semantic": _RANKING, "keyword": _RANKING},
-                    },
-                    "score": {
-                        "type": "number",
-                        "description": "what the order follows: the reciprocal rank "
-                        "fusion in hybrid mode, else the one ranking's score",
-                    },
-                },
-                "required": [*MEMORY["required"], "matchedBy", "scores", "score"],
-            },
-        }
-    },
-    "required": ["memories"],
-}
-CONSOLIDATED = {
-    "type": "object",
-    "properties": {
-        "examined": {"type": "integer"},
-        "groups": {"type": "integer"},
-        "summarised": {"type": "array", "items": {"type": "object"}},
-        "merged": {"type": "integer", "description": "episodic memories folded into summaries"},
-        "archived": {"type": "integer", "description": "old low-importance memories archived"},
-        "degraded": {"type": "boolean"},
-        "errors": {"type": "array", "items": {"type": "string"}},
-    },
-    "required": ["summarised", "merged", "archived", "degraded"],
-}
-SOUL = {
-    "type": ["object", "null"],
-    "properties": {
-        "id": {"type": "string", "format": "uuid"},
-        "version": {"type": "integer"},
-        "semantic_fingerprint": {"type": "object"},
-        "exemplars": {"type": "array", "items": {"type": "string"}},
-        "created_at": {"type": "string", "format": "date-time"},
-    },
-}
 
 
 @router.route(
@@ -120,9 +27,11 @@ SOUL = {
     "/api/memory/store",
     summary="Store a memory (embedded; identical and near-duplicate writes are merged)",
     body=StoreMemory,
-    response=STORED,
+    response=Stored,
     status=201,
     tag="memory",
+    # what was stored is found again by its own words
+    links=(Link("recall_route", body={"query": "$response.body#/memory/content"}),),
 )
 def store_route(ctx: Ctx) -> dict[str, Any]:
     stored, _ = store_memory(ctx.user_id, ctx.body, source="api")
@@ -136,7 +45,7 @@ def store_route(ctx: Ctx) -> dict[str, Any]:
     summary="The user's memories best matching a query: by meaning, keyword or both "
     "(mode, default hybrid), each saying which ranking found it",
     body=RecallMemories,
-    response=RECALLED,
+    response=RecallAnswer,
     tag="memory",
 )
 def recall_route(ctx: Ctx) -> dict[str, Any]:
@@ -148,7 +57,7 @@ def recall_route(ctx: Ctx) -> dict[str, Any]:
     "POST",
     "/api/memory/consolidate",
     summary="Summarise similar recent episodic memories into facts; archive old ones",
-    response=CONSOLIDATED,
+    response=Consolidation,
     tag="memory",
     rate_limit="model",
 )
@@ -161,11 +70,7 @@ def consolidate_route(ctx: Ctx) -> dict[str, Any]:
     "/api/soul/ingest",
     summary="Write a new version of the Digital Soul (merged over the current one)",
     body=IngestSoul,
-    response={
-        "type": "object",
-        "properties": {"success": {"type": "boolean"}, "soul": SOUL},
-        "required": ["success", "soul"],
-    },
+    response=SoulIngested,
     tag="soul",
 )
 def ingest_soul(ctx: Ctx) -> dict[str, Any]:
@@ -177,7 +82,7 @@ def ingest_soul(ctx: Ctx) -> dict[str, Any]:
     "GET",
     "/api/soul/retrieve",
     summary="The user's current Digital Soul (null when none)",
-    response={"type": "object", "properties": {"soul": SOUL}, "required": ["soul"]},
+    response=CurrentSoul,
     tag="soul",
 )
 def retrieve_soul(ctx: Ctx) -> dict[str, Any]:

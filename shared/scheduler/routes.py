@@ -7,24 +7,39 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from shared.errors import NotFound
 from shared.scheduler import tasks
 from shared.scheduler.fire import fire_now
 from shared.scheduler.schemas import (
-    DELETED,
-    FIRED,
-    TASK,
-    TASK_RUN,
-    UPCOMING,
+    Fired,
+    Task,
     TaskBody,
     TaskChanges,
-    task_envelope,
+    TaskDeleted,
+    TaskRun,
+    TaskSaved,
+    Upcoming,
 )
 from shared.scheduler.upcoming import MAX_COUNT, upcoming
-from shared.web.router import Ctx, Router
+from shared.web.router import Ctx, Link, Router
 
 router = Router()
 TAG = "scheduler"
 MAX_RUNS = 500
+
+
+TASK_LINKS = tuple(
+    Link(operation, {"id": "$response.body#/task/id"})
+    for operation in (
+        "update_task",
+        "pause_task",
+        "resume_task",
+        "task_runs",
+        "task_upcoming",
+        "task_fire",
+        "delete_task",
+    )
+)
 
 
 class RunsPage(BaseModel):
@@ -40,10 +55,11 @@ class UpcomingQuery(BaseModel):
     "/api/scheduler/tasks",
     summary="Schedule a workflow with a 5-field cron expression in an IANA time zone",
     body=TaskBody,
-    response=task_envelope(),
+    response=TaskSaved,
     status=201,
     errors=(404, 409),  # 409 past MAX_SCHEDULED_TASKS_PER_USER
     tag=TAG,
+    links=TASK_LINKS,
 )
 def create_task(ctx: Ctx) -> tuple[dict[str, Any], int]:
     return tasks.create(ctx.user_id, ctx.body), 201
@@ -53,7 +69,7 @@ def create_task(ctx: Ctx) -> tuple[dict[str, Any], int]:
     "GET",
     "/api/scheduler/tasks",
     summary="List the user's scheduled tasks",
-    response={"type": "array", "items": TASK},
+    response=list[Task],
     tag=TAG,
 )
 def list_tasks(ctx: Ctx) -> list[dict[str, Any]]:
@@ -65,7 +81,7 @@ def list_tasks(ctx: Ctx) -> list[dict[str, Any]]:
     "/api/scheduler/<id>",
     summary="Change a task's name, cron expression, time zone, workflow or policies",
     body=TaskChanges,
-    response=task_envelope(),
+    response=TaskSaved,
     errors=(400, 404),
     tag=TAG,
 )
@@ -77,7 +93,7 @@ def update_task(ctx: Ctx) -> dict[str, Any]:
     "POST",
     "/api/scheduler/<id>/pause",
     summary="Pause a task: it does not fire until resumed",
-    response=task_envelope(),
+    response=TaskSaved,
     errors=(404,),
     tag=TAG,
 )
@@ -89,7 +105,7 @@ def pause_task(ctx: Ctx) -> dict[str, Any]:
     "POST",
     "/api/scheduler/<id>/resume",
     summary="Resume a paused task from its next slot (missed slots are not run)",
-    response=task_envelope(),
+    response=TaskSaved,
     errors=(404,),
     tag=TAG,
 )
@@ -101,7 +117,7 @@ def resume_task(ctx: Ctx) -> dict[str, Any]:
     "DELETE",
     "/api/scheduler/<id>",
     summary="Delete a task and its Cloud Scheduler job",
-    response=DELETED,
+    response=TaskDeleted,
     errors=(404,),
     tag=TAG,
 )
@@ -114,7 +130,7 @@ def delete_task(ctx: Ctx) -> dict[str, Any]:
     "/api/scheduler/<id>/runs",
     summary="A task's fire history, newest first: fired, skipped, missed, failed",
     query=RunsPage,
-    response={"type": "array", "items": TASK_RUN},
+    response=list[TaskRun],
     errors=(404,),
     tag=TAG,
 )
@@ -128,7 +144,7 @@ def task_runs(ctx: Ctx) -> list[dict[str, Any]]:
     "/api/scheduler/<id>/upcoming",
     summary="A task's cron in words and its next fire times (UTC)",
     query=UpcomingQuery,
-    response=UPCOMING,
+    response=Upcoming,
     errors=(404,),
     tag=TAG,
 )
@@ -141,10 +157,12 @@ def task_upcoming(ctx: Ctx) -> dict[str, Any]:
     "POST",
     "/api/scheduler/<id>/fire",
     summary="Fire a task now, outside its schedule; the fire is in its history as forced",
-    response=FIRED,
+    response=Fired,
     errors=(404,),
     tag=TAG,
 )
 def task_fire(ctx: Ctx) -> dict[str, Any]:
     outcome = fire_now(ctx.user_id, ctx.params["id"])
+    if outcome["status"] == "ignored":  # deleted since it was read
+        raise NotFound("task not found")
     return {"success": outcome["status"] == "fired", "fire": outcome}

@@ -1,4 +1,4 @@
-"""Request bodies of the scheduler routes and JSON schemas of their responses.
+"""Request bodies of the scheduler routes and the models of their answers.
 
 ``cronExpression`` and ``timezone`` are typed loosely here on purpose: the service
 checks them, so a malformed cron (of any JSON type) gets the contract's exact
@@ -6,12 +6,15 @@ checks them, so a malformed cron (of any JSON type) gets the contract's exact
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
-Schema = dict[str, Any]
+from shared.web.shapes import NO_NUL, ResponseModel, TimeText, optional_key
+from shared.workflows.runs import RunStatus
 
 MAX_NAME = 200
 MAX_CATCHUP_SECONDS = 24 * 3600
@@ -19,12 +22,14 @@ MAX_CATCHUP_SECONDS = 24 * 3600
 _CRON: JsonDict = {
     "type": "string",
     "maxLength": 200,
+    "pattern": NO_NUL,
     "examples": ["0 9 * * 1-5"],
     "description": "5-field unix-cron",
 }
 _ZONE: JsonDict = {
     "type": "string",
     "maxLength": 100,
+    "pattern": NO_NUL,
     "examples": ["Europe/Berlin"],
     "description": "IANA time zone",
 }
@@ -56,108 +61,87 @@ class TaskChanges(BaseModel):
     )
 
 
-_TIME = {"type": "string", "format": "date-time"}
-_OPT_TIME = {"type": ["string", "null"], "format": "date-time"}
-_UUID = {"type": "string", "format": "uuid"}
+# The answers, as response models (``shared.web.shapes``).
 
-TASK: Schema = {
-    "type": "object",
-    "properties": {
-        "id": _UUID,
-        "user_id": {"type": "string"},
-        "workflow_id": _UUID,
-        "name": {"type": "string"},
-        "cron_expression": {"type": "string"},
-        "timezone": {"type": "string"},
-        "is_active": {"type": "boolean"},
-        "overlap_policy": {"type": "string", "enum": ["skip", "allow"]},
-        "catchup_window_seconds": {"type": "integer"},
-        "run_count": {"type": "integer"},
-        "last_run_at": _OPT_TIME,
-        "last_slot_at": _OPT_TIME,
-        "next_run_at": {**_OPT_TIME, "description": "null while paused"},
-        "mirror_state": {"type": "string", "enum": ["pending", "in_sync", "out_of_sync"]},
-        "created_at": _TIME,
-        "updated_at": _TIME,
-    },
-    "required": ["id", "workflow_id", "name", "cron_expression", "timezone", "is_active"],
-}
-
-TASK_RUN: Schema = {
-    "type": "object",
-    "properties": {
-        "id": _UUID,
-        "task_id": _UUID,
-        "fire_key": {"type": "string"},
-        "slot_at": _OPT_TIME,
-        "status": {
-            "type": "string",
-            "enum": ["running", "fired", "skipped", "missed", "failed"],
-        },
-        "source": {"type": "string", "enum": ["scheduler", "tick", "catchup", "forced"]},
-        "workflow_run_id": {"type": ["string", "null"], "format": "uuid"},
-        "detail": {"type": ["string", "null"]},
-        "created_at": _TIME,
-        "finished_at": _OPT_TIME,
-    },
-    "required": ["id", "task_id", "fire_key", "status"],
-}
-
-MIRROR = {
-    "type": "string",
-    "enum": ["off", "in_sync", "out_of_sync", "unchanged"],
-    "description": "whether Cloud Scheduler was updated; out_of_sync is repaired by the next reconcile",
-}
+Mirror = Annotated[
+    Literal["off", "in_sync", "out_of_sync", "unchanged"],
+    Field(
+        description="whether Cloud Scheduler was updated; out_of_sync is repaired by the "
+        "next reconcile"
+    ),
+]
 
 
-def task_envelope() -> Schema:
-    return {
-        "type": "object",
-        "properties": {"success": {"type": "boolean"}, "task": TASK, "mirror": MIRROR},
-        "required": ["success", "task"],
-    }
+class Task(ResponseModel):
+    id: UUID
+    user_id: str
+    workflow_id: UUID
+    name: str
+    cron_expression: str
+    timezone: str
+    is_active: bool
+    overlap_policy: Literal["skip", "allow"]
+    catchup_window_seconds: int
+    run_count: int
+    last_run_at: datetime | None
+    last_slot_at: datetime | None
+    next_run_at: datetime | None = Field(description="null while paused")
+    mirror_state: Literal["pending", "in_sync", "out_of_sync"]
+    created_at: datetime
+    updated_at: datetime
 
 
-UPCOMING: Schema = {
-    "type": "object",
-    "properties": {
-        "taskId": _UUID,
-        "cronExpression": {"type": "string"},
-        "timezone": {"type": "string"},
-        "description": {
-            "type": "string",
-            "description": "the cron in words, then the time zone",
-            "examples": ["At 09:00, only on Monday, America/New_York"],
-        },
-        "isActive": {"type": "boolean", "description": "paused: the slots once resumed"},
-        "nextFires": {"type": "array", "items": _TIME},
-    },
-    "required": ["taskId", "cronExpression", "timezone", "description", "isActive", "nextFires"],
-}
+class TaskSaved(ResponseModel):
+    success: bool
+    task: Task
+    mirror: Mirror
 
-FIRED: Schema = {
-    "type": "object",
-    "properties": {
-        "success": {"type": "boolean", "description": "whether the workflow was started"},
-        "fire": {
-            "type": "object",
-            "properties": {
-                "taskId": _UUID,
-                "fireKey": {"type": "string"},
-                "status": {"type": "string", "examples": ["fired", "skipped", "failed"]},
-                "reason": {"type": "string", "description": "why it was skipped"},
-                "error": {"type": "string", "description": "why it failed"},
-                "workflowRunId": {"type": ["string", "null"], "format": "uuid"},
-                "runStatus": {"type": "string"},
-            },
-            "required": ["taskId", "fireKey", "status"],
-        },
-    },
-    "required": ["success", "fire"],
-}
 
-DELETED: Schema = {
-    "type": "object",
-    "properties": {"success": {"type": "boolean"}, "mirror": MIRROR},
-    "required": ["success"],
-}
+class TaskDeleted(ResponseModel):
+    success: bool
+    mirror: Mirror
+
+
+class TaskRun(ResponseModel):
+    """One fire of a task, or a slot it skipped or missed."""
+
+    id: UUID
+    task_id: UUID
+    fire_key: str
+    slot_at: datetime | None
+    status: Literal["running", "fired", "skipped", "missed", "failed"]
+    source: Literal["scheduler", "tick", "catchup", "forced"]
+    workflow_run_id: UUID | None
+    detail: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class Upcoming(ResponseModel):
+    taskId: UUID
+    cronExpression: str
+    timezone: str
+    description: str = Field(
+        description="the cron in words, then the time zone",
+        examples=["At 09:00, only on Monday, America/New_York"],
+    )
+    isActive: bool = Field(description="paused: the slots once resumed")
+    nextFires: list[TimeText]
+
+
+class Fire(ResponseModel):
+    """What became of a fire."""
+
+    taskId: UUID
+    fireKey: str
+    status: Literal["fired", "skipped", "failed", "duplicate"]
+    reason: str = optional_key("why it was skipped")
+    error: str = optional_key("why it failed")
+    previous: str = optional_key("a duplicate: what the earlier fire of the key became")
+    workflowRunId: UUID | None = optional_key()
+    runStatus: RunStatus = optional_key("the run's status as the fire answered")
+
+
+class Fired(ResponseModel):
+    success: bool = Field(description="whether the workflow was started")
+    fire: Fire

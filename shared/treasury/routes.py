@@ -11,7 +11,9 @@ from shared.db import get_database
 from shared.keyset import Cursor
 from shared.treasury import ledger, thresholds
 from shared.treasury.movements import CURRENCY, MAX_AMOUNT_MINOR
-from shared.web.router import Ctx, Router
+from shared.treasury.schemas import LedgerPage, Summary, Threshold, ThresholdSaved
+from shared.web.router import Ctx, Link, Router
+from shared.web.shapes import Success
 
 router = Router()
 TAG = "treasury"
@@ -50,67 +52,12 @@ class LedgerFilter(BaseModel):
     ) = Field(None, description="ISO 4217 code, e.g. usd")
 
 
-FIGURES = {
-    "type": "object",
-    "properties": {k: {"type": "integer"} for k in ("payments", "refunds", "net", "payouts")},
-}
-SUMMARY = {
-    "type": "object",
-    "properties": {
-        "period_days": {"type": "integer"},
-        "totals": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "currency": {"type": "string"},
-                    "period": FIGURES,
-                    "all_time": FIGURES,
-                },
-            },
-        },
-    },
-}
-ENTRY = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string", "format": "uuid"},
-        "kind": {"type": "string", "enum": ["payment", "refund", "payout"]},
-        "amount_minor": {"type": "integer", "description": "refunds are negative"},
-        "currency": {"type": "string"},
-        "stripe_event_id": {"type": "string"},
-        "stripe_object_id": {"type": ["string", "null"]},
-        "stripe_customer_id": {"type": ["string", "null"]},
-        "occurred_at": {"type": "string", "format": "date-time"},
-    },
-}
-LEDGER_PAGE = {
-    "type": "object",
-    "properties": {
-        "entries": {"type": "array", "items": ENTRY},
-        "next_cursor": {"type": ["string", "null"]},
-    },
-}
-THRESHOLD = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string", "format": "uuid"},
-        "amount_minor": {"type": "integer"},
-        "currency": {"type": "string"},
-        "period_days": {"type": "integer"},
-        "is_reached": {"type": "boolean"},
-        "last_crossed_at": {"type": ["string", "null"], "format": "date-time"},
-        "created_at": {"type": "string", "format": "date-time"},
-    },
-}
-
-
 @router.route(
     "GET",
     "/api/treasury/summary",
     summary="Revenue totals per currency over the last periodDays and all time",
     query=Period,
-    response=SUMMARY,
+    response=Summary,
     tag=TAG,
 )
 def summary(ctx: Ctx) -> dict[str, Any]:
@@ -124,7 +71,7 @@ def summary(ctx: Ctx) -> dict[str, Any]:
     "/api/treasury/ledger",
     summary="Ledger entries, newest first, paged by cursor",
     query=LedgerFilter,
-    response=LEDGER_PAGE,
+    response=LedgerPage,
     tag=TAG,
 )
 def ledger_page(ctx: Ctx) -> dict[str, Any]:
@@ -146,12 +93,10 @@ def ledger_page(ctx: Ctx) -> dict[str, Any]:
     summary="Set a revenue threshold; crossing it emits revenue.threshold_reached",
     body=ThresholdBody,
     status=201,
-    response={
-        "type": "object",
-        "properties": {"success": {"type": "boolean"}, "threshold": THRESHOLD},
-    },
+    response=ThresholdSaved,
     errors=(409,),
     tag=TAG,
+    links=(Link("delete_threshold", {"threshold_id": "$response.body#/threshold/id"}),),
 )
 def create_threshold(ctx: Ctx) -> dict[str, Any]:
     body: ThresholdBody = ctx.body
@@ -164,7 +109,7 @@ def create_threshold(ctx: Ctx) -> dict[str, Any]:
     "GET",
     "/api/treasury/thresholds",
     summary="The user's revenue thresholds",
-    response={"type": "array", "items": THRESHOLD},
+    response=list[Threshold],
     tag=TAG,
 )
 def list_thresholds(ctx: Ctx) -> list[dict[str, Any]]:
@@ -176,7 +121,7 @@ def list_thresholds(ctx: Ctx) -> list[dict[str, Any]]:
     "DELETE",
     "/api/treasury/thresholds/<threshold_id>",
     summary="Delete a revenue threshold",
-    response={"type": "object", "properties": {"success": {"type": "boolean"}}},
+    response=Success,
     tag=TAG,
 )
 def delete_threshold(ctx: Ctx) -> dict[str, Any]:

@@ -86,9 +86,10 @@ def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
     as the document reads: ``"5"`` is not a number and ``false`` is not 0 (5.0 is 5).
     The whole body must be storable, checked first: the model reads a copy of it as
     JSON text, where a lone surrogate would only be "Invalid JSON" at some column."""
-    data = parse_json(read_raw(request))
-    if data is None:
-        data = {}
+    raw = read_raw(request)
+    # an empty body is {}; white space alone is not a JSON text (400), and the JSON
+    # text null is a value, not an object
+    data = loads(raw) if raw else {}
     if not isinstance(data, dict):
         raise BadRequest("request body must be a JSON object")
     refuse_unstorable(data)

@@ -1,4 +1,5 @@
-"""JSON responses and the one place errors become HTTP status codes."""
+"""JSON responses, shaped by their route's model, and the one place errors become
+HTTP status codes."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from flask import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shared.errors import AppError, RateLimited
 from shared.logs import get
@@ -39,6 +40,19 @@ def _default(value: Any) -> Any:
 
 def dumps(body: Any) -> str:
     return json.dumps(body, default=_default, allow_nan=False)
+
+
+def shaped(model: TypeAdapter[Any], body: Any, where: str) -> Any:
+    """``body`` passed through its response model: validated (a key the model does not
+    name, a missing one or a value of another type is a bug of the handler: 500, with
+    the mismatch in the log) and dumped with exactly the keys the handler gave
+    (``exclude_unset``). The dump keeps Python values (datetime, UUID, Decimal), so
+    they go out as ``dumps`` has always written them."""
+    try:
+        value = model.validate_python(body)
+    except ValidationError as exc:
+        raise AppError(f"the answer of {where} does not fit its response model: {exc}") from exc
+    return model.dump_python(value, mode="python", by_alias=True, exclude_unset=True)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -1,16 +1,17 @@
 """The ``api`` function's frame: a route table on werkzeug's URL map, JWT auth, JSON
-bodies and query strings validated by pydantic (bodies with a size limit), CORS, and
-the OpenAPI entry of each route declared beside it, so the document cannot miss a
-route."""
+bodies and query strings validated by pydantic (bodies with a size limit), answers
+shaped by their pydantic response model, CORS, and the OpenAPI entry of each route
+declared beside it, so the document cannot miss a route nor disagree with one."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from flask import Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import Map, Rule
@@ -22,13 +23,13 @@ from shared.web import cors, ratelimit
 from shared.web.auth import user_from_header
 from shared.web.body import parse_body, parse_json, read_json, read_raw, validation_message
 from shared.web.query import parse_query
-from shared.web.responses import error_response, json_response
+from shared.web.responses import error_response, json_response, shaped
 
 # the body readers are part of the frame's interface (handlers import them from here)
 __all__ = [
-    "OBJECT",
     "Api",
     "Ctx",
+    "Link",
     "Route",
     "Router",
     "parse_body",
@@ -39,9 +40,6 @@ __all__ = [
 ]
 
 log = logs.get(__name__)
-
-Schema = dict[str, Any]
-OBJECT: Schema = {"type": "object"}
 
 
 @dataclass
@@ -59,14 +57,28 @@ class Ctx:
 Handler = Callable[[Ctx], Any]
 
 
+@dataclass(frozen=True)
+class Link:
+    """An OpenAPI link from a route's success answer to another operation: which of the
+    target's parameters (and body fields) take a value of the answer, as runtime
+    expressions (``$response.body#/workflow/id``). A client may follow it; the stateful
+    contract test does (tests/web/test_contract_stateful.py)."""
+
+    operation: str  # the target's operationId: its handler's name
+    parameters: dict[str, str] = field(default_factory=dict)
+    body: dict[str, str] | None = None
+
+
 @dataclass
 class Route:
     method: str
     path: str  # werkzeug syntax, e.g. /api/workflow/<id>
     handler: Handler
     summary: str
+    # the answer's model: a pydantic model, or a type of them (``list[Workflow]``);
+    # a handler returning a flask Response (a stream) answers as it is
+    response: Any
     body: type[BaseModel] | None = None
-    response: type[BaseModel] | Schema = field(default_factory=lambda: OBJECT)
     status: int = 200
     auth: bool = True
     query: type[BaseModel] | None = None
@@ -77,6 +89,12 @@ class Route:
     # other success statuses a handler may answer (returning ``(body, status)``), each
     # with its description, in the response schema's shape
     also: tuple[tuple[int, str], ...] = ()
+    links: tuple[Link, ...] = ()  # of each success answer
+
+    @cached_property
+    def answer(self) -> TypeAdapter[Any]:
+        """The response model as pydantic validates and dumps it."""
+        return TypeAdapter(self.response)
 
 
 class Router:
@@ -89,8 +107,8 @@ class Router:
         path: str,
         *,
         summary: str,
+        response: Any,
         body: type[BaseModel] | None = None,
-        response: type[BaseModel] | Schema = OBJECT,
         status: int = 200,
         auth: bool = True,
         query: type[BaseModel] | None = None,
@@ -99,10 +117,14 @@ class Router:
         rate_limit: str | None = None,
         media_type: str = "application/json",
         also: tuple[tuple[int, str], ...] = (),
+        links: tuple[Link, ...] = (),
     ) -> Callable[[Handler], Handler]:
-        """Declare a route. ``rate_limit`` names a bucket of ``shared.web.ratelimit``
-        (e.g. ``"model"`` for routes that call the model): the frame counts each
-        authenticated request against the user's limit and answers 429 past it."""
+        """Declare a route. ``response`` is the model of its answer (see
+        ``shared.web.shapes``), ``body`` and ``query`` those of its request.
+        ``rate_limit`` names a bucket of ``shared.web.ratelimit`` (e.g. ``"model"`` for
+        routes that call the model): the frame counts each authenticated request
+        against the user's limit and answers 429 past it. ``links`` say which other
+        operations take a value of the answer (an OpenAPI link each)."""
         if rate_limit is not None:
             if rate_limit not in ratelimit.BUCKETS:
                 raise ValueError(f"unknown rate limit bucket {rate_limit!r}")
@@ -116,16 +138,17 @@ class Router:
                     path,
                     handler,
                     summary,
-                    body,
                     response,
-                    status,
-                    auth,
-                    query,
-                    errors,
-                    tag,
-                    rate_limit,
-                    media_type,
-                    also,
+                    body=body,
+                    status=status,
+                    auth=auth,
+                    query=query,
+                    errors=errors,
+                    tag=tag,
+                    rate_limit=rate_limit,
+                    media_type=media_type,
+                    also=also,
+                    links=links,
                 )
             )
             return handler
@@ -212,7 +235,5 @@ class Api:
         result = route.handler(ctx)
         if isinstance(result, Response):
             return result
-        if isinstance(result, tuple):
-            body, status = result
-            return json_response(body, status)
-        return json_response(result, route.status)
+        body, status = result if isinstance(result, tuple) else (result, route.status)
+        return json_response(shaped(route.answer, body, f"{route.method} {route.path}"), status)

@@ -8,25 +8,28 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation
 from pydantic.json_schema import SkipJsonSchema
 
 from shared.errors import Invalid
 from shared.keyset import Cursor
 from shared.swarm import members
-from shared.web.router import Ctx, Router, read_json
+from shared.web.router import Ctx, Link, Router, read_json
+from shared.web.shapes import Success
 from shared.workflows import flow, runs, store, webhooks
 from shared.workflows.definition import MAX_DESCRIPTION, MAX_NAME, MAX_STEPS, validate_steps
 from shared.workflows.engine import execute_workflow, retry, wait
 from shared.workflows.schemas import (
-    RUN,
-    RUN_PAGE,
-    RUN_RESULT,
-    WEBHOOK_CREATED,
-    WORKFLOW,
-    envelope,
-    list_of,
+    Run,
+    RunPage,
+    RunResult,
+    WebhookAccepted,
+    WebhookCreated,
+    Workflow,
+    WorkflowDetail,
+    WorkflowSaved,
 )
+from shared.workflows.step_types import StepDefinition
 
 router = Router()
 TAG = "workflows"
@@ -41,8 +44,11 @@ class WorkflowBody(BaseModel):
 
     name: str = Field(min_length=1, max_length=MAX_NAME)
     description: str | None = Field(None, max_length=MAX_DESCRIPTION)
-    # validate_steps enforces the limit with its own message; the document states it
-    steps: list[Any] = Field(default_factory=list, json_schema_extra={"maxItems": MAX_STEPS})
+    # validate_steps checks the steps (naming the step of a mistake); the document
+    # states each step type's model and the limit
+    steps: SkipValidation[list[StepDefinition]] = Field(
+        default_factory=list, json_schema_extra={"maxItems": MAX_STEPS}
+    )
     is_active: bool = Field(True, alias="isActive")
     flow_control: dict[str, Any] | None = Field(None, alias="flowControl", description=FLOW_CONTROL)
 
@@ -56,7 +62,9 @@ class WorkflowChanges(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=MAX_NAME)] | SkipJsonSchema[None] = None
     description: str | None = Field(None, max_length=MAX_DESCRIPTION)
     steps: (
-        Annotated[list[Any], Field(json_schema_extra={"maxItems": MAX_STEPS})]
+        Annotated[
+            SkipValidation[list[StepDefinition]], Field(json_schema_extra={"maxItems": MAX_STEPS})
+        ]
         | SkipJsonSchema[None]
     ) = None
     is_active: bool | SkipJsonSchema[None] = Field(None, alias="isActive")
@@ -70,6 +78,34 @@ class RunBody(BaseModel):
 
     input: dict[str, Any] | None = None
 
+
+# what a created workflow, run and webhook lead to (OpenAPI links)
+_WORKFLOW = "$response.body#/workflow/id"
+WORKFLOW_LINKS = (
+    *(
+        Link(operation, {"id": _WORKFLOW})
+        for operation in (
+            "get_workflow",
+            "update_workflow",
+            "run_workflow",
+            "list_runs",
+            "create_webhook",
+            "delete_workflow",
+        )
+    ),
+    # a trigger and a schedule of the workflow (their routes are the events' and the
+    # scheduler's; each takes the workflow in its body)
+    Link("create_trigger", body={"workflowId": _WORKFLOW}),
+    Link("create_task", body={"workflowId": _WORKFLOW}),
+)
+RUN_LINKS = tuple(
+    Link(operation, {"runId": "$response.body#/run/id"})
+    for operation in ("get_run", "cancel_run", "retry_run")
+)
+WEBHOOK_LINKS = (
+    Link("inbound_webhook", {"endpointKey": "$response.body#/webhook/endpointKey"}),
+    Link("delete_webhook", {"id": "$request.path.id", "webhookId": "$response.body#/webhook/id"}),
+)
 
 MAX_WAIT_SECONDS = 25  # well inside the api function's 60 s timeout
 
@@ -113,10 +149,11 @@ def _idempotency_key(ctx: Ctx, scope: str) -> str | None:
     "/api/workflow",
     summary="Create a workflow",
     body=WorkflowBody,
-    response=envelope("workflow", WORKFLOW),
+    response=WorkflowSaved,
     status=201,
     errors=(409,),  # past the per-user cap (shared.db.quota)
     tag=TAG,
+    links=WORKFLOW_LINKS,
 )
 def create_workflow(ctx: Ctx) -> dict[str, Any]:
     body: WorkflowBody = ctx.body
@@ -130,7 +167,7 @@ def create_workflow(ctx: Ctx) -> dict[str, Any]:
     "GET",
     "/api/workflows",
     summary="List the user's workflows",
-    response=list_of(WORKFLOW),
+    response=list[Workflow],
     tag=TAG,
 )
 def list_workflows(ctx: Ctx) -> list[dict[str, Any]]:
@@ -141,7 +178,7 @@ def list_workflows(ctx: Ctx) -> list[dict[str, Any]]:
     "GET",
     "/api/workflow/<id>",
     summary="A workflow with its recent runs and its webhooks",
-    response=WORKFLOW,
+    response=WorkflowDetail,
     tag=TAG,
 )
 def get_workflow(ctx: Ctx) -> dict[str, Any]:
@@ -159,7 +196,7 @@ def get_workflow(ctx: Ctx) -> dict[str, Any]:
     "/api/workflow/<id>",
     summary="Change a workflow's name, description, steps, active flag or flow control",
     body=WorkflowChanges,
-    response=envelope("workflow", WORKFLOW),
+    response=WorkflowSaved,
     tag=TAG,
 )
 def update_workflow(ctx: Ctx) -> dict[str, Any]:
@@ -178,7 +215,9 @@ def update_workflow(ctx: Ctx) -> dict[str, Any]:
     return {"success": True, "workflow": workflow}
 
 
-@router.route("DELETE", "/api/workflow/<id>", summary="Delete a workflow", tag=TAG)
+@router.route(
+    "DELETE", "/api/workflow/<id>", summary="Delete a workflow", response=Success, tag=TAG
+)
 def delete_workflow(ctx: Ctx) -> dict[str, Any]:
     store.delete(ctx.user_id, ctx.params["id"])
     return {"success": True}
@@ -192,11 +231,12 @@ def delete_workflow(ctx: Ctx) -> dict[str, Any]:
     "returns the first run)",
     body=RunBody,
     query=RunWait,
-    response=RUN_RESULT,
+    response=RunResult,
     status=202,
     also=((200, "The run has finished (within ?wait); success is whether it succeeded"),),
     errors=(409,),
     tag=TAG,
+    links=RUN_LINKS,
 )
 def run_workflow(ctx: Ctx) -> tuple[dict[str, Any], int]:
     body: RunBody = ctx.body
@@ -222,7 +262,7 @@ def run_workflow(ctx: Ctx) -> tuple[dict[str, Any], int]:
     "GET",
     "/api/workflow/run/<runId>",
     summary="A run with each step's result",
-    response=RUN,
+    response=Run,
     tag=TAG,
 )
 def get_run(ctx: Ctx) -> dict[str, Any]:
@@ -234,7 +274,7 @@ def get_run(ctx: Ctx) -> dict[str, Any]:
     "/api/workflow/runs",
     summary="The user's runs of every workflow, newest first, paged by cursor",
     query=UserRunFilter,
-    response=RUN_PAGE,
+    response=RunPage,
     tag=TAG,
 )
 def list_user_runs(ctx: Ctx) -> dict[str, Any]:
@@ -250,7 +290,7 @@ def list_user_runs(ctx: Ctx) -> dict[str, Any]:
     "/api/workflow/<id>/runs",
     summary="A workflow's runs, newest first, paged by cursor",
     query=RunFilter,
-    response=RUN_PAGE,
+    response=RunPage,
     tag=TAG,
 )
 def list_runs(ctx: Ctx) -> dict[str, Any]:
@@ -269,7 +309,7 @@ def list_runs(ctx: Ctx) -> dict[str, Any]:
     "POST",
     "/api/workflow/run/<runId>/cancel",
     summary="Cancel a run: a sleeping or waiting one stops at once, a running one after its step",
-    response=RUN_RESULT,
+    response=RunResult,
     errors=(409,),
     tag=TAG,
 )
@@ -281,7 +321,7 @@ def cancel_run(ctx: Ctx) -> dict[str, Any]:
     "POST",
     "/api/workflow/run/<runId>/retry",
     summary="Continue a failed run from its failed step, keeping the completed steps' outputs",
-    response=RUN_RESULT,
+    response=RunResult,
     errors=(409,),
     tag=TAG,
 )
@@ -294,10 +334,11 @@ def retry_run(ctx: Ctx) -> dict[str, Any]:
     "POST",
     "/api/workflow/<id>/webhook",
     summary="Create an inbound webhook for a workflow (the key is shown once)",
-    response=WEBHOOK_CREATED,
+    response=WebhookCreated,
     status=201,
     errors=(409,),  # past the per-user cap (shared.db.quota)
     tag=TAG,
+    links=WEBHOOK_LINKS,
 )
 def create_webhook(ctx: Ctx) -> dict[str, Any]:
     row, endpoint_key = webhooks.create(ctx.user_id, ctx.params["id"])
@@ -317,6 +358,7 @@ def create_webhook(ctx: Ctx) -> dict[str, Any]:
     "DELETE",
     "/api/workflow/<id>/webhook/<webhookId>",
     summary="Revoke an inbound webhook; its key stops working at once",
+    response=Success,
     tag=TAG,
 )
 def delete_webhook(ctx: Ctx) -> dict[str, Any]:
@@ -328,15 +370,12 @@ def delete_webhook(ctx: Ctx) -> dict[str, Any]:
     "POST",
     "/api/webhook/<endpointKey>",
     summary="Start a workflow from outside: the body is the run's trigger data (no JWT)",
-    response={
-        "type": "object",
-        "properties": {"success": {"type": "boolean"}, "runId": {"type": "string"}},
-        "required": ["success", "runId"],
-    },
+    response=WebhookAccepted,
     status=202,
     auth=False,
     errors=(409, 413, 422),
     tag=TAG,
+    links=(Link("get_run", {"runId": "$response.body#/runId"}),),
 )
 def inbound_webhook(ctx: Ctx) -> tuple[dict[str, Any], int]:
     hook = webhooks.resolve(ctx.params["endpointKey"])

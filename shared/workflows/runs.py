@@ -38,11 +38,14 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any
 
 from shared import clock, keyset
 from shared.db import Row, Tx, get_database
 from shared.errors import AppError, Conflict, NotFound
+from shared.run_states import STATUSES as STATUSES
+from shared.run_states import TRIGGER_TYPES as TRIGGER_TYPES
+from shared.run_states import RunStatus as RunStatus
 from shared.workflows import flow
 from shared.workflows.store import parse_id
 
@@ -50,11 +53,6 @@ COLUMNS = (
     "id, workflow_id, user_id, trigger_type, trigger_data, input, status, step_results, "
     "error, idempotency_key, started_at, finished_at, wake_at"
 )
-TRIGGER_TYPES = ("manual", "scheduled", "event", "webhook")
-RunStatus = Literal[
-    "queued", "running", "sleeping", "waiting", "succeeded", "failed", "skipped", "cancelled"
-]
-STATUSES: tuple[str, ...] = get_args(RunStatus)
 # a run in one of these has not ended: its outcome is still to come
 UNFINISHED: tuple[str, ...] = ("queued", "running", "sleeping", "waiting")
 UNFINISHED_SQL = ", ".join(f"'{status}'" for status in UNFINISHED)

@@ -1,181 +1,154 @@
-"""JSON schemas of the workflow routes' responses, for the OpenAPI document."""
+"""The answers of the workflow routes, as response models (``shared.web.shapes``): a
+run is one model wherever it appears (a run's page, a workflow's recent runs, the
+answer of run, cancel and retry)."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
 
-from shared.workflows.runs import STATUSES
-from shared.workflows.step_types import NAMES as STEP_TYPES
+from pydantic import Field
 
-Schema = dict[str, Any]
-
-_TIME = {"type": "string", "format": "date-time"}
-_UUID = {"type": "string", "format": "uuid"}
-
-STEP_RESULT: Schema = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string"},
-        "type": {"type": "string", "enum": list(STEP_TYPES)},
-        "status": {
-            "type": "string",
-            "enum": ["succeeded", "failed", "skipped", "waiting"],
-            "description": "waiting: for its next attempt or its wake time (a sleeping "
-            "run), or for an event (a waiting run; see waitingFor)",
-        },
-        "input": {},
-        "output": {},
-        "error": {"type": ["string", "null"]},
-        "reason": {"type": "string", "description": "why a skipped step did not run"},
-        "matched": {"type": "boolean", "description": "condition steps: whether it held"},
-        "startedAt": _TIME,
-        "durationMs": {"type": "number"},
-        "attempts": {
-            "type": "array",
-            "description": "every attempt of a step attempted more than once, the last last",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "startedAt": _TIME,
-                    "error": {"type": ["string", "null"]},
-                    "durationMs": {"type": "number"},
-                },
-            },
-        },
-        "nextAttemptAt": {**_TIME, "description": "when a waiting step is attempted again"},
-        "members": {
-            "type": "array",
-            "description": "swarm steps: each member's progress, as it stands",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "index": {"type": "integer"},
-                    "agentId": {"type": "string"},
-                    "action": {"type": "string"},
-                    "status": {
-                        "type": "string",
-                        "enum": ["queued", "running", "succeeded", "failed", "timed_out"],
-                    },
-                    "attempts": {"type": "integer"},
-                    "error": {"type": ["string", "null"]},
-                    "durationMs": {"type": ["number", "null"]},
-                },
-                "required": ["index", "agentId", "status", "attempts"],
-            },
-        },
-        "waitingForSlot": {
-            "type": "object",
-            "description": "agent steps: the agent whose pool was full, while the step "
-            "waits for a slot (woken when one frees; nextAttemptAt is the latest it looks again)",
-            "properties": {"agentId": {"type": "string"}},
-            "required": ["agentId"],
-        },
-        "waitingFor": {
-            "type": "object",
-            "description": "what a waitForEvent step waits for, while it waits",
-            "properties": {
-                "eventType": {"type": "string"},
-                "conditions": {"type": "object", "description": "as rendered when it began"},
-                "timeoutAt": {**_TIME, "description": "when it times out (at most a minute later)"},
-            },
-            "required": ["eventType", "conditions", "timeoutAt"],
-        },
-    },
-    "required": ["id", "status"],
-}
-
-RUN: Schema = {
-    "type": "object",
-    "properties": {
-        "id": _UUID,
-        "workflow_id": _UUID,
-        "user_id": {"type": "string"},
-        "trigger_type": {"type": "string", "enum": ["manual", "scheduled", "event", "webhook"]},
-        "trigger_data": {"type": "object"},
-        "input": {"type": "object"},
-        "status": {"type": "string", "enum": list(STATUSES)},
-        "step_results": {"type": "array", "items": STEP_RESULT},
-        "error": {"type": ["string", "null"]},
-        "idempotency_key": {"type": ["string", "null"]},
-        "started_at": _TIME,
-        "finished_at": {"type": ["string", "null"], "format": "date-time"},
-        "wake_at": {
-            "type": ["string", "null"],
-            "format": "date-time",
-            "description": "when a sleeping run is woken (at most a minute later)",
-        },
-    },
-    "required": ["id", "workflow_id", "status", "step_results"],
-}
-
-WORKFLOW: Schema = {
-    "type": "object",
-    "properties": {
-        "id": _UUID,
-        "user_id": {"type": "string"},
-        "name": {"type": "string"},
-        "description": {"type": ["string", "null"]},
-        "steps": {"type": "array", "items": {"type": "object"}},
-        "is_active": {"type": "boolean"},
-        "flow_control": {
-            "type": ["object", "null"],
-            "description": "concurrency, rateLimit, debounce, priority and their key",
-        },
-        "created_at": _TIME,
-        "updated_at": _TIME,
-        "runs": {"type": "array", "items": RUN, "description": "recent runs (single workflow)"},
-        "webhooks": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"id": _UUID, "created_at": _TIME, "revoked_at": {}},
-            },
-            "description": "inbound webhooks (single workflow)",
-        },
-    },
-    "required": ["id", "name", "steps", "is_active"],
-}
-
-RUN_PAGE: Schema = {
-    "type": "object",
-    "properties": {
-        "runs": {"type": "array", "items": RUN},
-        "next_cursor": {"type": ["string", "null"]},
-    },
-    "required": ["runs", "next_cursor"],
-}
-
-RUN_RESULT: Schema = {
-    "type": "object",
-    "properties": {"success": {"type": "boolean"}, "run": RUN},
-    "required": ["success", "run"],
-}
-
-WEBHOOK_CREATED: Schema = {
-    "type": "object",
-    "properties": {
-        "success": {"type": "boolean"},
-        "webhook": {
-            "type": "object",
-            "properties": {
-                "id": _UUID,
-                "endpointKey": {"type": "string", "description": "shown once"},
-                "url": {"type": "string"},
-            },
-            "required": ["id", "endpointKey", "url"],
-        },
-    },
-    "required": ["success", "webhook"],
-}
+from shared.run_states import RunStatus, TriggerType
+from shared.web.shapes import Number, ResponseModel, TimeText, optional_key
 
 
-def envelope(name: str, item: Schema) -> Schema:
-    return {
-        "type": "object",
-        "properties": {"success": {"type": "boolean"}, name: item},
-        "required": ["success", name],
-    }
+class Attempt(ResponseModel):
+    """One attempt of a step attempted more than once."""
+
+    startedAt: TimeText | None
+    error: str | None
+    durationMs: Number | None
 
 
-def list_of(item: Schema) -> Schema:
-    return {"type": "array", "items": item}
+class MemberProgress(ResponseModel):
+    """A swarm member's progress, as it stands."""
+
+    index: int
+    agentId: str
+    action: str
+    status: Literal["queued", "running", "succeeded", "failed", "timed_out"]
+    attempts: int
+    error: str | None
+    durationMs: Number | None
+
+
+class WaitingFor(ResponseModel):
+    """What a waitForEvent step waits for, while it waits."""
+
+    eventType: str
+    conditions: dict[str, Any] = Field(description="as rendered when it began")
+    timeoutAt: TimeText = Field(description="when it times out (at most a minute later)")
+
+
+class WaitingForSlot(ResponseModel):
+    """An agent step's wait for a slot of its agent's pool, while the pool is full."""
+
+    agentId: str
+
+
+class StepResult(ResponseModel):
+    """A step's record in its run: written as the step ran, kept as it ended."""
+
+    id: str
+    type: str | None = optional_key("the step's type (agent, condition, http, ...)")
+    status: Literal["succeeded", "failed", "skipped", "waiting"] = Field(
+        description="waiting: for its next attempt or its wake time (a sleeping run), or "
+        "for an event (a waiting run; see waitingFor)"
+    )
+    input: Any = optional_key("what the step was given, rendered (secrets redacted)")
+    output: Any = optional_key("what it produced")
+    error: str | None = optional_key("why it failed")
+    reason: str = optional_key("why a skipped step did not run")
+    matched: bool = optional_key("condition steps: whether it held")
+    startedAt: TimeText = optional_key()
+    durationMs: Number = optional_key()
+    attempts: list[Attempt] = optional_key("every attempt of a step attempted more than once")
+    nextAttemptAt: TimeText = optional_key("when a waiting step is attempted again")
+    members: list[MemberProgress] = optional_key("swarm steps: each member's progress")
+    waitingFor: WaitingFor = optional_key()
+    waitingForSlot: WaitingForSlot = optional_key(
+        "agent steps: the agent whose pool was full, while the step waits for a slot "
+        "(woken when one frees; nextAttemptAt is the latest it looks again)"
+    )
+
+
+class Run(ResponseModel):
+    """A workflow run with each step's result."""
+
+    id: UUID
+    workflow_id: UUID
+    user_id: str
+    trigger_type: TriggerType
+    trigger_data: dict[str, Any] = Field(description="what started it (an event, a webhook's body)")
+    input: dict[str, Any]
+    status: RunStatus
+    step_results: list[StepResult]
+    error: str | None
+    idempotency_key: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    wake_at: datetime | None = Field(
+        description="when a sleeping run is woken (at most a minute later)"
+    )
+
+
+class Webhook(ResponseModel):
+    id: UUID
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class Workflow(ResponseModel):
+    id: UUID
+    user_id: str
+    name: str
+    description: str | None
+    steps: list[dict[str, Any]]
+    is_active: bool
+    flow_control: dict[str, Any] | None = Field(
+        description="concurrency, rateLimit, debounce, priority and their key"
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class WorkflowDetail(Workflow):
+    """A workflow with its recent runs and its inbound webhooks."""
+
+    runs: list[Run] = Field(description="the most recent runs, newest first")
+    webhooks: list[Webhook]
+
+
+class WorkflowSaved(ResponseModel):
+    success: bool
+    workflow: Workflow
+
+
+class RunPage(ResponseModel):
+    runs: list[Run]
+    next_cursor: str | None
+
+
+class RunResult(ResponseModel):
+    success: bool = Field(
+        description="while it is queued or running, true; once it ended, whether it succeeded"
+    )
+    run: Run
+
+
+class NewWebhook(ResponseModel):
+    id: UUID
+    endpointKey: str = Field(description="shown once")
+    url: str
+
+
+class WebhookCreated(ResponseModel):
+    success: bool
+    webhook: NewWebhook
+
+
+class WebhookAccepted(ResponseModel):
+    success: bool
+    runId: UUID

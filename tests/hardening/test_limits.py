@@ -237,7 +237,8 @@ def _unbounded(schema: Any, where: str, components: dict[str, Any], out: list[st
         _unbounded(option, where, components, out)
     kind = schema.get("type")
     bounded_pattern = re.search(r"\{\d+,\d+\}\$$", schema.get("pattern", ""))
-    if kind == "string" and not ({"maxLength", "enum", "format"} & set(schema) or bounded_pattern):
+    fixed = {"maxLength", "enum", "const", "format"}
+    if kind == "string" and not (fixed & set(schema) or bounded_pattern):
         out.append(f"{where}: a string without maxLength")
     if kind == "array":
         if "maxItems" not in schema:

@@ -132,3 +132,23 @@ def test_every_memory_and_soul_route_is_in_the_openapi_document(api: Any) -> Non
         assert op["summary"] and op["tags"] in (["memory"], ["soul"])
     store = paths["/api/memory/store"]["post"]
     assert "201" in store["responses"] and "422" in store["responses"]
+
+
+def test_the_document_states_that_a_procedural_memory_names_its_agent(alice: Any) -> None:
+    schema = alice.get("/api/openapi.json").get_json()["components"]["schemas"]["StoreMemory"]
+    assert schema["if"]["properties"]["type"] == {"const": "procedural"}
+    assert schema["then"] == {
+        "required": ["agentId"],
+        "properties": {"agentId": {"type": "string"}},
+    }
+    for body in ({}, {"agentId": None}):
+        body = {"type": "procedural", "content": "steps", **body}
+        res = alice.post("/api/memory/store", json=body)
+        assert res.status_code == 422 and "agentId" in res.get_json()["error"]
+
+
+def test_a_confidence_too_small_for_a_real_is_stored_as_zero(alice: Any) -> None:
+    body = {"type": "semantic", "content": "tiny", "confidence": 1.48e-307}
+    res = alice.post("/api/memory/store", json=body)
+    assert res.status_code == 201, res.get_json()
+    assert res.get_json()["memory"]["confidence"] == 0

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import jwt
 import pytest
@@ -14,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from shared.errors import Conflict, RateLimited
 from shared.web.router import Api, Ctx, Router
+from shared.web.shapes import Number, ResponseModel, Success, optional_key
 from tests.conftest import JWT_SECRET, auth
 
 
@@ -55,27 +60,64 @@ class Echo(BaseModel):
     count: int = Field(1, ge=1)
 
 
+class Echoed(ResponseModel):
+    user: str
+    name: str
+    count: int
+
+
 probe = Router()
 
 
-@probe.route("POST", "/api/probe/echo", summary="echo", body=Echo)
+@probe.route("POST", "/api/probe/echo", summary="echo", body=Echo, response=Echoed)
 def echo(ctx: Ctx) -> dict[str, Any]:
     return {"user": ctx.user_id, "name": ctx.body.name, "count": ctx.body.count}
 
 
-@probe.route("POST", "/api/probe/conflict", summary="conflict")
+@probe.route("POST", "/api/probe/conflict", summary="conflict", response=Success)
 def conflict(ctx: Ctx) -> None:
     raise Conflict("already there")
 
 
-@probe.route("POST", "/api/probe/busy", summary="busy")
+@probe.route("POST", "/api/probe/busy", summary="busy", response=Success)
 def busy(ctx: Ctx) -> None:
     raise RateLimited("slow down", retry_after=2.5)
 
 
-@probe.route("POST", "/api/probe/bug", summary="bug")
+@probe.route("POST", "/api/probe/bug", summary="bug", response=Success)
 def bug(ctx: Ctx) -> None:
     raise KeyError("secret-internal-detail")
+
+
+class Stamped(ResponseModel):
+    id: UUID
+    at: datetime
+    total: Number
+    note: str = optional_key()
+
+
+WHEN = datetime(2026, 11, 27, 9, 0, 0, 120000, tzinfo=UTC)
+ID = UUID("6f2c1d1e-0c0b-4c56-9d5b-0e8a4f3f2a10")
+
+
+@probe.route("GET", "/api/probe/stamped", summary="stamped", response=Stamped)
+def stamped(ctx: Ctx) -> dict[str, Any]:
+    return {"id": ID, "at": WHEN, "total": Decimal("12")}
+
+
+@probe.route("GET", "/api/probe/noted", summary="noted", response=Stamped, also=((202, "x"),))
+def noted(ctx: Ctx) -> tuple[dict[str, Any], int]:
+    return {"id": str(ID), "at": WHEN, "total": 1.5, "note": "n"}, 202
+
+
+@probe.route("GET", "/api/probe/drifted", summary="drifted", response=Stamped)
+def drifted(ctx: Ctx) -> dict[str, Any]:
+    return {"id": ID, "at": WHEN, "total": 1, "surprise": True}
+
+
+@probe.route("GET", "/api/probe/short", summary="short", response=Stamped)
+def short(ctx: Ctx) -> dict[str, Any]:
+    return {"id": ID, "total": 1}
 
 
 @pytest.fixture(scope="module")
@@ -193,9 +235,23 @@ def test_a_body_that_is_not_json_is_400(frame: Any) -> None:
     assert res.status_code == 400 and "JSON" in res.get_json()["error"]
 
 
-def test_a_body_that_is_not_an_object_is_400(frame: Any) -> None:
-    res = post(frame, "/api/probe/echo", json=[1, 2])
+@pytest.mark.parametrize("body", [b"[1, 2]", b"null", b" null\n"])
+def test_a_body_that_is_not_an_object_is_400(frame: Any, body: bytes) -> None:
+    res = post(frame, "/api/probe/echo", data=body, content_type="application/json")
     assert res.status_code == 400
+    assert "must be a JSON object" in res.get_json()["error"]
+
+
+def test_an_empty_body_is_an_empty_object(frame: Any) -> None:
+    """Echo's one required field is missing from {}: the body was read as an object."""
+    res = post(frame, "/api/probe/echo", data=b"", content_type="application/json")
+    assert res.status_code == 422 and "name" in res.get_json()["error"]
+
+
+def test_white_space_alone_is_not_json(frame: Any) -> None:
+    """Not a JSON text (RFC 8259 needs a value): 400, as any body that is not JSON."""
+    res = post(frame, "/api/probe/echo", data=b" \n", content_type="application/json")
+    assert res.status_code == 400 and "not valid JSON" in res.get_json()["error"]
 
 
 def test_invalid_values_are_422_naming_the_field(frame: Any) -> None:
@@ -215,6 +271,38 @@ def test_an_unexpected_error_is_a_500_that_reveals_nothing(frame: Any) -> None:
     res = post(frame, "/api/probe/bug")
     assert res.status_code == 500
     assert res.get_json() == {"error": "internal error"}
+
+
+def test_an_answer_goes_out_as_its_model_dumps_it_with_the_keys_given(frame: Any) -> None:
+    res = frame.get("/api/probe/stamped", headers=auth("alice"))
+    assert res.status_code == 200
+    # times as isoformat (never "Z"), an integral aggregate as an integer, and the
+    # optional key the handler left out left out (not null)
+    assert json.loads(res.data) == {
+        "id": str(ID),
+        "at": "2026-11-27T09:00:00.120000+00:00",
+        "total": 12,
+    }
+
+
+def test_an_answer_with_another_status_is_shaped_by_the_same_model(frame: Any) -> None:
+    res = frame.get("/api/probe/noted", headers=auth("alice"))
+    assert res.status_code == 202
+    assert res.get_json() == {"id": str(ID), "at": WHEN.isoformat(), "total": 1.5, "note": "n"}
+
+
+@pytest.mark.parametrize(
+    ("path", "named"), [("/api/probe/drifted", "surprise"), ("/api/probe/short", "at")]
+)
+def test_an_answer_its_model_does_not_admit_is_a_logged_500(
+    frame: Any, caplog: pytest.LogCaptureFixture, path: str, named: str
+) -> None:
+    with caplog.at_level(logging.ERROR):
+        res = frame.get(path, headers=auth("alice"))
+    assert (res.status_code, res.get_json()) == (500, {"error": "internal error"})
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "does not fit its response model" in str(record.exc_info[1])
+    assert named in str(record.exc_info[1])
 
 
 def test_every_response_carries_a_request_id(frame: Any) -> None:

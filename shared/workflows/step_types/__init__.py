@@ -3,7 +3,9 @@ save-time checks, the engine and the OpenAPI document read this registry."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, Union
+
+from pydantic import Field
 
 from shared.workflows.step_types import (
     agent,
@@ -30,7 +32,25 @@ REGISTRY: dict[str, StepType[Any]] = {
 }
 NAMES = tuple(REGISTRY)
 
-__all__ = ["NAMES", "REGISTRY", "RunContext", "StepModel", "StepType", "of"]
+if TYPE_CHECKING:
+    StepDefinition = dict[str, Any]
+else:
+    # one step as a workflow stores it: the models of the registry, told apart by
+    # ``type`` (for the document; ``definition.validate_steps`` checks a workflow)
+    StepDefinition = Annotated[
+        Union[tuple(kind.model for kind in REGISTRY.values())],  # noqa: UP007
+        Field(discriminator="type"),
+    ]
+
+__all__ = [
+    "NAMES",
+    "REGISTRY",
+    "RunContext",
+    "StepDefinition",
+    "StepModel",
+    "StepType",
+    "of",
+]
 
 
 def of(name: Any) -> StepType[Any] | None:

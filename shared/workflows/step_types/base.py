@@ -22,6 +22,10 @@ from shared.workflows import retries as policy
 from shared.workflows import templating
 
 StepId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
+# a value given as one template ("{{trigger.payload}}") instead of an object
+TemplateText = Annotated[str, Field(max_length=2000)]
+# as the event routes have it (shared.events.outbox checks the form)
+EventTypeText = Annotated[str, Field(min_length=1, max_length=100)]
 Refuse = Callable[[str], Invalid]
 
 

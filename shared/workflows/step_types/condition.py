@@ -13,6 +13,7 @@ from shared.workflows.step_types.base import (
     RunContext,
     StepModel,
     StepType,
+    TemplateText,
     checked,
     is_one_placeholder,
 )
@@ -20,7 +21,7 @@ from shared.workflows.templating import render
 
 
 class ConditionConfig(ConfigModel):
-    subject: dict[str, Any] | str | None = None
+    subject: dict[str, Any] | TemplateText | None = None
     conditions: dict[str, Any]
 
 

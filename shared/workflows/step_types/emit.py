@@ -18,10 +18,12 @@ from shared.storable import Unstorable
 from shared.workflows.errors import StepFailed
 from shared.workflows.step_types.base import (
     ConfigModel,
+    EventTypeText,
     Refuse,
     RunContext,
     StepModel,
     StepType,
+    TemplateText,
     is_one_placeholder,
 )
 from shared.workflows.templating import render
@@ -31,8 +33,8 @@ _EMITTED = uuid.UUID("5e6f0001-8c1d-4f8e-9a57-2d0c1b3e7a90")
 
 
 class EmitConfig(ConfigModel):
-    event_type: str = Field(alias="eventType")
-    payload: dict[str, Any] | str = Field(default_factory=dict)
+    event_type: EventTypeText = Field(alias="eventType")
+    payload: dict[str, Any] | TemplateText = Field(default_factory=dict)
 
 
 class EmitStep(StepModel):

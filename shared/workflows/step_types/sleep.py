@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from shared import clock
 from shared.clock import as_utc
@@ -27,6 +27,16 @@ MAX_SLEEP = timedelta(days=30)
 
 
 class SleepConfig(ConfigModel):
+    # exactly one of the two, stated for the document as the validator below checks it
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["seconds"], "properties": {"seconds": {"type": "number"}}},
+                {"required": ["until"], "properties": {"until": {"type": "string"}}},
+            ]
+        }
+    )
+
     seconds: float | None = Field(None, gt=0, le=MAX_SLEEP.total_seconds())
     until: str | None = Field(None, min_length=1, max_length=200)
 

@@ -20,6 +20,7 @@ from shared.events.outbox import check_type
 from shared.workflows.errors import StepFailed, StepWaits
 from shared.workflows.step_types.base import (
     ConfigModel,
+    EventTypeText,
     Refuse,
     RunContext,
     StepModel,
@@ -33,7 +34,7 @@ DEFAULT_TIMEOUT_SECONDS = 86_400
 
 
 class WaitConfig(ConfigModel):
-    event_type: str = Field(alias="eventType")
+    event_type: EventTypeText = Field(alias="eventType")
     conditions: dict[str, Any] = Field(default_factory=dict)
     timeout_seconds: int = Field(
         DEFAULT_TIMEOUT_SECONDS, alias="timeoutSeconds", ge=1, le=MAX_WAIT.total_seconds()
