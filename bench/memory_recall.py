@@ -126,15 +126,14 @@ def measure(
     """Per user: the path recall takes, recall@10 over its queries, and latencies."""
     from shared.db.vector import to_vector
     from shared.memory.kinds import kind_of
-    from shared.memory.search import Filters, choose, nearest, where
+    from shared.memory.search import Filters, choose, nearest
 
     kind = kind_of("semantic")
     per_user: dict[str, dict[str, Any]] = {}
     for n, user in enumerate(users):
         uid = user_id(user)
         with db.transaction() as tx:
-            clause, params = where(kind, uid, model, Filters())
-            plan = choose(tx, kind, clause, params, K)
+            plan = choose(tx, kind, uid, model, Filters(), K)
         hits, latencies = 0, []
         wanted = min(K, len(corpus.texts[user])) * QUERIES_PER_USER
         for query in corpus.draw(user, QUERIES_PER_USER):
@@ -203,7 +202,7 @@ def halfvec(
     the full vectors: what halving the index would cost in recall and latency."""
     from shared.db.vector import to_vector
     from shared.memory.kinds import kind_of
-    from shared.memory.search import Filters, choose, overrides, settings_for_query, where
+    from shared.memory.search import Filters, choose, overrides, set_for_transaction, where
 
     progress.step("building the halfvec index")
     seconds, size = _build(conn, *HALFVEC)
@@ -220,15 +219,15 @@ def halfvec(
             began = time.perf_counter()
             with db.transaction() as tx:
                 clause, params = where(kind, uid, model, Filters())
-                plan = choose(tx, kind, clause, params, K)
-                with settings_for_query(tx, overrides(plan)):
-                    rows = tx.all(
-                        "WITH c AS MATERIALIZED (SELECT content, embedding <=> %s::vector AS d "
-                        f"FROM semantic_memories WHERE {clause} "
-                        "ORDER BY embedding::halfvec(768) <=> %s::vector::halfvec(768) "
-                        "LIMIT %s) SELECT content FROM c ORDER BY d LIMIT %s",
-                        [probe, *params, probe, plan.candidates or K * 4, K],
-                    )
+                plan = choose(tx, kind, uid, model, Filters(), K)
+                set_for_transaction(tx, overrides(plan))
+                rows = tx.all(
+                    "WITH c AS MATERIALIZED (SELECT content, embedding <=> %s::vector AS d "
+                    f"FROM semantic_memories WHERE {clause} "
+                    "ORDER BY embedding::halfvec(768) <=> %s::vector::halfvec(768) "
+                    "LIMIT %s) SELECT content FROM c ORDER BY d + 0 LIMIT %s",
+                    [probe, *params, probe, plan.candidates or K * 4, K],
+                )
             latencies.append((time.perf_counter() - began) * 1000)
             hits += len(
                 _truth(corpus, user, query) & {int(str(r["content"]).split()[1]) for r in rows}

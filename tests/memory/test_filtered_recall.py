@@ -7,6 +7,7 @@ query than anything the small user owns, plus users with a modest share."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -120,6 +121,21 @@ def test_the_index_scan_of_a_large_user_finds_its_nearest_best_first(
     assert similarities == sorted(similarities, reverse=True)
     exact = exact_top(db, CROWD, table, 10)
     assert len({str(r["id"]) for r in found} & set(exact)) >= 8
+
+
+def test_the_exact_re_order_reads_every_candidate_of_the_index_scan(
+    db: Database, table: Vector, reconfigure: Any
+) -> None:
+    """The candidates come out of the index in relaxed order: all of them are sorted by
+    their exact distance, not just the first ``limit`` the index happened to yield
+    (PostgreSQL 17+ knows the CTE's rows come ordered by distance and would stop there)."""
+    if not db.features.iterative_scan:
+        pytest.skip("the re-order belongs to pgvector 0.8's iterative scan")
+    reconfigure(MEMORY_EXACT_SCAN_MAX_ROWS="1000")
+    text = explain(CROWD, QUERY, type="episodic", limit=10, analyze=True)
+    candidates = int(re.search(r"candidates=(\d+)", text).group(1))  # type: ignore[union-attr]
+    assert candidates > 10
+    assert re.search(rf"CTE Scan on candidates .*rows={candidates}(\.0+)? loops", text)
 
 
 def test_a_modest_share_gets_its_nearest_rows(
