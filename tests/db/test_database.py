@@ -100,3 +100,18 @@ def test_every_connection_works_in_utc_whatever_the_server_default(
         fresh.close()
         with db.transaction() as tx:
             tx.execute(f'ALTER DATABASE "{name}" RESET timezone')
+
+
+def test_a_vector_reaches_the_server_with_its_float4_values_unchanged(db: Database) -> None:
+    """Vectors go out as text with 9 significant digits: each float4 comes back the
+    same, tiny, huge and negative alike, and so does the same vector sent twice."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    values = (rng.standard_normal(768) * 10.0 ** rng.integers(-30, 30, 768)).astype(np.float32)
+    vector = Vector(values)
+    with db.transaction() as tx:
+        first = tx.scalar("SELECT %s::vector::real[]", (vector,))
+        again = tx.scalar("SELECT %s::vector::real[]", (vector,))
+    assert np.array_equal(np.array(first, dtype=np.float32), values)
+    assert again == first

@@ -123,6 +123,15 @@ def test_the_index_scan_of_a_large_user_finds_its_nearest_best_first(
     assert len({str(r["id"]) for r in found} & set(exact)) >= 8
 
 
+def test_a_large_user_is_counted_only_as_far_as_the_choice_needs(
+    table: Vector, reconfigure: Any
+) -> None:
+    """The crowd owns 5,000 rows; past the threshold of 1,000 the strategy no longer
+    depends on how many more, so counting stops at the first row beyond it."""
+    reconfigure(MEMORY_EXACT_SCAN_MAX_ROWS="1000")
+    assert "matching rows: 1001\n" in explain(CROWD, QUERY, type="episodic")
+
+
 def test_the_exact_re_order_reads_every_candidate_of_the_index_scan(
     db: Database, table: Vector, reconfigure: Any
 ) -> None:
