@@ -46,6 +46,7 @@ DEFAULT_EF_SEARCH = 40
 DEFAULT_MAX_SCAN_TUPLES = 20000  # pgvector 0.8's default hnsw.max_scan_tuples
 _HEADROOM = 2.0  # tuples (or candidates) visited per one wanted, at the user's share
 CANDIDATES_PER_ROW = 4  # rows an iterative scan collects per row asked for, re-ordered
+OWN_EF_PER_CANDIDATE = 2  # a user's own index: hnsw.ef_search per candidate collected
 
 
 @dataclass(frozen=True)
@@ -66,17 +67,20 @@ class Plan:
     iterative: bool = False  # hnsw.iterative_scan (pgvector 0.8), then exact re-order
     candidates: int = 0  # iterative: rows collected before the re-order
     max_scan_tuples: int = 0  # iterative: hnsw.max_scan_tuples for the query
+    own_index: bool = False  # the user's own partial HNSW index (shared/memory/user_index.py)
 
     @property
     def strategy(self) -> str:
         if self.exact:
             return "exact scan"
+        index = "the user's own hnsw index" if self.own_index else "hnsw"
         if self.iterative:
             return (
-                f"hnsw iterative scan (candidates={self.candidates}, "
-                f"max_scan_tuples={self.max_scan_tuples}), exact re-order"
+                f"{index} iterative scan (ef_search={self.ef_search}, "
+                f"candidates={self.candidates}, max_scan_tuples={self.max_scan_tuples}), "
+                "exact re-order"
             )
-        return f"hnsw (ef_search={self.ef_search})"
+        return f"{index} (ef_search={self.ef_search})"
 
 
 def where(kind: Kind, user_id: str, model: str | None, filters: Filters) -> tuple[str, list[Any]]:
@@ -136,8 +140,9 @@ def _counted(kind: Kind, user_id: str, model: str, filters: Filters) -> tuple[st
 
 
 def choose(tx: Tx, kind: Kind, user_id: str, model: str, filters: Filters, limit: int) -> Plan:
-    """The cheaper correct search for the user's rows: exact up to the threshold (and
-    wherever an index scan would visit more tuples than that), else the index. Counting
+    """The cheaper correct search for the user's rows: exact up to the threshold (and,
+    through the shared index, wherever an index scan would visit more tuples than
+    that), else the index: the user's own where one is recorded. Counting
     stops at the first row past what decides it, so the cost follows that, not the
     user's size."""
     settings = get_settings()
@@ -150,23 +155,53 @@ def choose(tx: Tx, kind: Kind, user_id: str, model: str, filters: Filters, limit
     by_share = 0.0 if iterative else limit * _HEADROOM / settings.memory_ef_search_max
     clause, params = _counted(kind, user_id, model, filters)
     row = tx.one(
-        "SELECT t.total, t.enough, (SELECT count(*) FROM (SELECT 1 FROM "
+        "SELECT t.total, t.enough, t.own, (SELECT count(*) FROM (SELECT 1 FROM "
         f"{kind.table} WHERE {clause} LIMIT t.enough + 1) s) AS matching "
-        "FROM (SELECT total, greatest(%s, ceil(sqrt(%s::float8 * total)), "
-        "ceil(%s::float8 * total))::bigint "
-        "AS enough FROM (SELECT greatest(reltuples, 0)::bigint AS total FROM pg_class "
+        "FROM (SELECT total, own, CASE WHEN own THEN %s ELSE greatest(%s, "
+        "ceil(sqrt(%s::float8 * total)), ceil(%s::float8 * total)) END::bigint AS enough "
+        "FROM (SELECT greatest(reltuples, 0)::bigint AS total, EXISTS (SELECT 1 FROM "
+        "memory_user_indexes WHERE user_id = %s AND store = %s) AS own FROM pg_class "
         "WHERE oid = %s::regclass) c) t",
-        [*params, settings.memory_exact_scan_max_rows, by_root, by_share, kind.table],
+        [
+            *params,
+            settings.memory_exact_scan_max_rows,
+            settings.memory_exact_scan_max_rows,
+            by_root,
+            by_share,
+            user_id,
+            kind.table,
+            kind.table,
+        ],
     )
     assert row is not None
     total, enough, matching = int(row["total"]), int(row["enough"]), int(row["matching"])
     if matching <= enough:
         return Plan(exact=True, matching=matching)
+    if row["own"]:
+        return _own(iterative, matching, candidates)
     total = max(total, matching)
     if iterative:
         return _iterative(total, matching, candidates)
     ef = math.ceil(limit * _HEADROOM * total / matching)
     return Plan(exact=False, ef_search=max(ef, limit, DEFAULT_EF_SEARCH), matching=matching)
+
+
+def _own(iterative: bool, matching: int, candidates: int) -> Plan:
+    """Through the user's own index, whose graph holds only the user's rows: the
+    search of an unfiltered table, at twice the candidates as ``ef_search``; iterative
+    (where pgvector has it) only for the rows the other filters drop."""
+    ef = min(OWN_EF_PER_CANDIDATE * candidates, 1000)
+    if not iterative:
+        return Plan(exact=False, ef_search=ef, matching=matching, own_index=True)
+    return Plan(
+        exact=False,
+        ef_search=ef,
+        matching=matching,
+        iterative=True,
+        candidates=candidates,
+        max_scan_tuples=DEFAULT_MAX_SCAN_TUPLES,
+        own_index=True,
+    )
 
 
 def _iterative(total: int, matching: int, candidates: int) -> Plan:

@@ -16,21 +16,10 @@ from pgvector import Vector
 from shared.db import Database
 from shared.memory.recall import explain, recall
 from shared.memory.store import MemoryWrite, embed, store
-from shared.model import get_model
+from tests.memory.conftest import bulk, exact_top
 
 QUERY = "weekly newsletter about growth marketing for indie founders"
 CROWD, SMALL, CLOSE, FAR = "crowd", "small", "close-share", "far-share"
-
-
-def bulk(tx: Any, user: str, n: int, query: Vector, noise: float) -> None:
-    """``n`` rows for ``user`` near the query (per-dimension noise), in one statement."""
-    tx.execute(
-        "INSERT INTO episodic_memories (user_id, agent_id, content, content_hash, embedding, "
-        "embedding_model) SELECT %s, 'scribe_01', %s || ' row ' || g, %s || g, "
-        "(SELECT array_agg(x + (random() - 0.5) * %s + g * 0) "
-        " FROM unnest(%s::vector::real[]) x)::vector, %s FROM generate_series(1, %s) g",
-        (user, user, user, noise, query, get_model().embedding_model, n),
-    )
 
 
 @pytest.fixture(scope="module")
@@ -59,17 +48,6 @@ def table(db: Database) -> Vector:
         )
         tx.execute("ANALYZE episodic_memories")
     return query
-
-
-def exact_top(db: Database, user: str, query: Vector, k: int) -> list[str]:
-    with db.transaction() as tx:
-        tx.execute("SET LOCAL enable_indexscan = off")
-        rows = tx.all(
-            "SELECT id FROM episodic_memories WHERE user_id = %s "
-            "ORDER BY embedding <=> %s::vector, id LIMIT %s",
-            (user, query, k),
-        )
-    return [str(r["id"]) for r in rows]
 
 
 def test_a_plain_filtered_index_scan_loses_the_small_users_rows(
