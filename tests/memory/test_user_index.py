@@ -154,3 +154,19 @@ def test_dropping_removes_the_users_indexes_only(
     assert not index_exists(db, index_name(EPISODIC, user))
     assert index_exists(db, index_name(EPISODIC, LARGE))
     assert drop(db, user) == 0
+
+
+def test_erasing_the_user_drops_their_index_and_its_record(
+    db: Database, table: Vector, threshold: int
+) -> None:
+    from shared.lifecycle.erasure import erase
+
+    user = "erased-user"
+    another_large_user(db, user)
+    ensure(db, user)
+    ensure(db, LARGE)
+    assert recorded(db, user)
+    erase(user)
+    assert not index_exists(db, index_name(EPISODIC, user))
+    assert recorded(db, user) == []
+    assert index_exists(db, index_name(EPISODIC, LARGE))
