@@ -201,12 +201,18 @@ class Database:
             callback()
 
     @contextmanager
-    def autocommit(self) -> Iterator[Tx]:
+    def autocommit(self, timeout: float | None = None) -> Iterator[Tx]:
         """A pooled connection whose every statement commits on its own, for what
-        PostgreSQL refuses inside a transaction (``CREATE INDEX CONCURRENTLY``)."""
+        PostgreSQL refuses inside a transaction (``CREATE INDEX CONCURRENTLY``);
+        ``timeout``: seconds a statement may take instead of the connection's own (an
+        index build outlasts it)."""
         conn, features = self._checkout()
         broken = False
         conn.autocommit = True
+        sock = getattr(conn, "_usock", None)  # pg8000's socket: its timeout is per read
+        before = sock.gettimeout() if sock is not None else None
+        if sock is not None and timeout is not None:
+            sock.settimeout(timeout)
         cur = conn.cursor()
         try:
             yield Tx(cur, features)
@@ -217,6 +223,8 @@ class Database:
             try:
                 cur.close()
                 conn.autocommit = False
+                if sock is not None:
+                    sock.settimeout(before)
             except Exception:
                 broken = True
             self._checkin(conn, broken)

@@ -27,6 +27,7 @@ from shared.db import Database, Tx
 from shared.memory.kinds import KINDS, Kind
 
 TABLE = "memory_user_indexes"
+BUILD_TIMEOUT_S = 6 * 3600.0  # a build's statement may take this long (a socket read)
 
 
 def index_name(kind: Kind, user_id: str) -> str:
@@ -47,8 +48,10 @@ def _rows_past(tx: Tx, kind: Kind, user_id: str, threshold: int) -> int:
     )
 
 
-def _build(tx: Tx, kind: Kind, user_id: str, name: str) -> float:
-    """Build the index concurrently (after dropping an invalid leftover); seconds."""
+def _build(tx: Tx, kind: Kind, user_id: str, name: str, memory_mb: int) -> float:
+    """Build the index concurrently (after dropping an invalid leftover) with
+    ``memory_mb`` of ``maintenance_work_mem``, the session's own value restored after;
+    seconds."""
     valid = tx.scalar(
         "SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass(%s)", [name]
     )
@@ -59,17 +62,22 @@ def _build(tx: Tx, kind: Kind, user_id: str, name: str) -> float:
         "USING hnsw (embedding vector_cosine_ops) WHERE user_id = %L', %s::text, %s::text, %s::text)",
         [name, kind.table, user_id],
     )
+    tx.scalar("SELECT set_config('maintenance_work_mem', %s, false)", [f"{memory_mb}MB"])
     began = time.perf_counter()
-    tx.execute(str(sql))
+    try:
+        tx.execute(str(sql))
+    finally:
+        tx.execute("RESET maintenance_work_mem")
     return time.perf_counter() - began
 
 
 def ensure(db: Database, user_id: str) -> list[str]:
     """Build and record the user's missing indexes (stores past the threshold); the
     names of those built now."""
-    threshold = get_settings().memory_exact_scan_max_rows
+    settings = get_settings()
+    threshold = settings.memory_exact_scan_max_rows
     built: list[str] = []
-    with db.autocommit() as tx:
+    with db.autocommit(timeout=BUILD_TIMEOUT_S) as tx:
         for kind in KINDS.values():
             recorded = tx.scalar(
                 f"SELECT 1 FROM {TABLE} WHERE user_id = %s AND store = %s", [user_id, kind.table]
@@ -80,7 +88,7 @@ def ensure(db: Database, user_id: str) -> list[str]:
             if rows <= threshold:
                 continue
             name = index_name(kind, user_id)
-            seconds = _build(tx, kind, user_id, name)
+            seconds = _build(tx, kind, user_id, name, settings.memory_index_build_mb)
             tx.execute(
                 f"INSERT INTO {TABLE} (user_id, store, index_name, rows_at_build, build_seconds) "
                 "VALUES (%s, %s, %s, (SELECT count(*) FROM "
