@@ -324,8 +324,8 @@ def run(env: Environment, progress: Progress, quick: bool = False) -> Outcome:
         rest = [u for u in range(len(sizes)) if u not in set(probe)]
         details["load_full"] = _load(conn, corpus, rest, sizes, model, progress)
         everyone = list(range(len(sizes)))
-        # The rest's large users through the shared index (no own index yet), for the
-        # comparison; halfvec on the shared index at 100k (at 1m its build alone would
+        # The rest's large users through the shared index (no own index yet; the
+        # probes' own indexes are built already), for the comparison; halfvec on the shared index at 100k (at 1m its build alone would
         # take a quarter of the run: measured once, see docs/concepts/memory.md).
         shared = measure(db, corpus, everyone, model, progress, "recalls, shared index")
         details["full_shared_index"] = summary(shared)
