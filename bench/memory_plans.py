@@ -120,10 +120,39 @@ def plans(conn: Any, db: Any, sizes: list[int], model: str, progress: Progress) 
         uid = user_id(user)
         progress.step(f"EXPLAIN, {label}")
         found[f"recall: semantic, {label} ({sizes[user]:,} rows)"] = explain(
-            uid, "w17 w4711", type="semantic"
+            uid, "w17 w4711", type="semantic", analyze=True
+        ).splitlines()
+        found[f"dedupe: nearest duplicate, {label}"] = explain(
+            uid, "new memory w17 w4711", type="semantic", limit=1, analyze=True
         ).splitlines()
         for name, (sql, with_model) in QUERIES.items():
             params = [uid, model] if with_model else [uid]
             found[f"{name}, {label}"] = _explain(db, sql, params)
     found["goal sweep: active users"] = _explain(db, SWEEP, [])
+    found["store: insert, largest user"] = _insert(db, user_id(0), model)
     return found
+
+
+def _insert(db: Any, uid: str, model: str) -> list[str]:
+    """What one memory's INSERT costs at full size (every index entry, WAL included),
+    rolled back."""
+    from shared.memory.store import embed
+
+    vector = embed(["an inserted memory w17 w4711"], "RETRIEVAL_DOCUMENT")[0][0]
+    rows: list[Any] = []
+    try:
+        with db.transaction() as tx:
+            rows = tx.all(
+                "EXPLAIN (ANALYZE, BUFFERS, WAL) INSERT INTO semantic_memories (user_id, "
+                "content, content_hash, embedding, embedding_model) "
+                "VALUES (%s, %s, %s, %s::vector, %s)",
+                [uid, "an inserted memory w17 w4711", "bench", vector, model],
+            )
+            raise _Undo
+    except _Undo:
+        pass
+    return [str(next(iter(r.values()))) for r in rows]
+
+
+class _Undo(Exception):
+    """Raised to roll a transaction back on purpose."""

@@ -114,6 +114,26 @@ def _load(
     return {"rows": rows, "copy_seconds": round(copy_s, 2), "rows_per_s": rows / copy_s, **built}
 
 
+def own_indexes(db: Any, users: list[int], progress: Progress) -> dict[str, Any]:
+    """The users' own HNSW indexes (``shared/memory/user_index.py``), built as the
+    daily duty would for each user past the threshold: how many, seconds, bytes."""
+    from shared.memory.user_index import ensure
+
+    began = time.perf_counter()
+    built: list[str] = []
+    for n, user in enumerate(users):
+        built += ensure(db, user_id(user))
+        progress.step("own indexes", n + 1, len(users))
+    seconds = time.perf_counter() - began
+    with db.transaction() as tx:
+        size = tx.scalar(
+            "SELECT coalesce(sum(pg_relation_size(index_name::regclass)), 0) "
+            "FROM memory_user_indexes WHERE index_name = ANY(%s)",
+            [built],
+        )
+    return {"indexes": len(built), "seconds": round(seconds, 1), "bytes": int(size)}
+
+
 def _truth(corpus: Corpus, user: int, query: Any) -> set[int]:
     import numpy as np
 
@@ -126,15 +146,14 @@ def measure(
     """Per user: the path recall takes, recall@10 over its queries, and latencies."""
     from shared.db.vector import to_vector
     from shared.memory.kinds import kind_of
-    from shared.memory.search import Filters, choose, nearest, where
+    from shared.memory.search import Filters, choose, nearest
 
     kind = kind_of("semantic")
     per_user: dict[str, dict[str, Any]] = {}
     for n, user in enumerate(users):
         uid = user_id(user)
         with db.transaction() as tx:
-            clause, params = where(kind, uid, model, Filters())
-            plan = choose(tx, kind, clause, params, K)
+            plan = choose(tx, kind, uid, model, Filters(), K)
         hits, latencies = 0, []
         wanted = min(K, len(corpus.texts[user])) * QUERIES_PER_USER
         for query in corpus.draw(user, QUERIES_PER_USER):
@@ -203,7 +222,7 @@ def halfvec(
     the full vectors: what halving the index would cost in recall and latency."""
     from shared.db.vector import to_vector
     from shared.memory.kinds import kind_of
-    from shared.memory.search import Filters, choose, overrides, settings_for_query, where
+    from shared.memory.search import Filters, choose, overrides, set_for_transaction, where
 
     progress.step("building the halfvec index")
     seconds, size = _build(conn, *HALFVEC)
@@ -220,15 +239,15 @@ def halfvec(
             began = time.perf_counter()
             with db.transaction() as tx:
                 clause, params = where(kind, uid, model, Filters())
-                plan = choose(tx, kind, clause, params, K)
-                with settings_for_query(tx, overrides(plan)):
-                    rows = tx.all(
-                        "WITH c AS MATERIALIZED (SELECT content, embedding <=> %s::vector AS d "
-                        f"FROM semantic_memories WHERE {clause} "
-                        "ORDER BY embedding::halfvec(768) <=> %s::vector::halfvec(768) "
-                        "LIMIT %s) SELECT content FROM c ORDER BY d LIMIT %s",
-                        [probe, *params, probe, plan.candidates or K * 4, K],
-                    )
+                plan = choose(tx, kind, uid, model, Filters(), K)
+                set_for_transaction(tx, overrides(plan))
+                rows = tx.all(
+                    "WITH c AS MATERIALIZED (SELECT content, embedding <=> %s::vector AS d "
+                    f"FROM semantic_memories WHERE {clause} "
+                    "ORDER BY embedding::halfvec(768) <=> %s::vector::halfvec(768) "
+                    "LIMIT %s) SELECT content FROM c ORDER BY d + 0 LIMIT %s",
+                    [probe, *params, probe, plan.candidates or K * 4, K],
+                )
             latencies.append((time.perf_counter() - began) * 1000)
             hits += len(
                 _truth(corpus, user, query) & {int(str(r["content"]).split()[1]) for r in rows}
@@ -248,25 +267,39 @@ def halfvec(
 def writes(db: Any, corpus: Corpus, sizes: list[int], progress: Progress) -> dict[str, Any]:
     """Stores through the product's write path (advisory lock, identical-text lookup,
     nearest-duplicate search, insert with its index entries, outbox event), the
-    embedding given: users spread over the ranks, so both search paths are taken."""
+    embedding given: users spread over the ranks, so both search paths are taken. The
+    nearest-duplicate search is also timed on its own, just before each write, to tell
+    the search's share from the insert's."""
     from shared.db.vector import to_vector
+    from shared.memory.kinds import kind_of
+    from shared.memory.search import Filters, nearest
     from shared.memory.store import MemoryWrite, write_embedded
+    from shared.model import get_model
 
+    kind, model = kind_of("semantic"), get_model().embedding_model
     step = max(1, len(sizes) // (WRITES // 2))
     users = list(range(0, len(sizes), step))[: WRITES // 2]
-    latencies = []
+    latencies, searches = [], []
     for n, user in enumerate(users):
         for i, vector in enumerate(corpus.draw(user, 2)):
             write = MemoryWrite(type="semantic", content=f"new memory {n}-{i} for {user}")
+            probe = to_vector(vector.tolist())
             began = time.perf_counter()
             with db.transaction() as tx:
-                write_embedded(tx, user_id(user), [write], [to_vector(vector.tolist())])
+                nearest(tx, kind, user_id(user), probe, model, Filters(), 1)
+            searches.append((time.perf_counter() - began) * 1000)
+            began = time.perf_counter()
+            with db.transaction() as tx:
+                write_embedded(tx, user_id(user), [write], [probe])
             latencies.append((time.perf_counter() - began) * 1000)
         progress.step("writes", n + 1, len(users))
     return {
         "writes": len(latencies),
         "p50_ms": percentile(latencies, 0.5),
         "p95_ms": percentile(latencies, 0.95),
+        "max_ms": max(latencies),
+        "dedupe_search_p50_ms": percentile(searches, 0.5),
+        "dedupe_search_p95_ms": percentile(searches, 0.95),
     }
 
 
@@ -286,15 +319,24 @@ def run(env: Environment, progress: Progress, quick: bool = False) -> Outcome:
     details: dict[str, Any] = {"rows": total, "exact_scan_max_rows": threshold}
     try:
         details["load_tenth"] = _load(conn, corpus, probe, sizes, model, progress)
+        details["own_tenth"] = own_indexes(db, probe, progress)
         tenth = measure(db, corpus, probe, model, progress, "recalls, probes alone")
         rest = [u for u in range(len(sizes)) if u not in set(probe)]
         details["load_full"] = _load(conn, corpus, rest, sizes, model, progress)
-        full = measure(db, corpus, list(range(len(sizes))), model, progress, "recalls, all")
+        everyone = list(range(len(sizes)))
+        # The rest's large users through the shared index (no own index yet; the
+        # probes' own indexes are built already), for the comparison; halfvec on the shared index at 100k (at 1m its build alone would
+        # take a quarter of the run: measured once, see docs/concepts/memory.md).
+        shared = measure(db, corpus, everyone, model, progress, "recalls, shared index")
+        details["full_shared_index"] = summary(shared)
+        if label != "1m":
+            details["halfvec"] = halfvec(conn, db, corpus, shared, model, progress)
+        details["own_full"] = own_indexes(db, rest, progress)
+        full = measure(db, corpus, everyone, model, progress, "recalls, all")
         details["tenth"] = summary(tenth)
         details["full"] = summary(full)
         details["probes_full"] = summary(full, set(tenth))
-        details["hybrid"] = hybrid(db, corpus, list(range(len(sizes))), progress)
-        details["halfvec"] = halfvec(conn, db, corpus, full, model, progress)
+        details["hybrid"] = hybrid(db, corpus, everyone, progress)
         details["writes"] = writes(db, corpus, sizes, progress)
         details["plans"] = plans(conn, db, sizes, model, progress)
     finally:
@@ -346,8 +388,10 @@ def figures(details: dict[str, Any]) -> list[Figure]:
     ratio = details["probes_full"]["all"]["p95_ms"] / details["tenth"]["all"]["p95_ms"]
     load = details["load_full"]
     vector = load["semantic_memories_embedding"]
-    half = details["halfvec"]
-    return [
+    half = details.get("halfvec")
+    own = details["own_full"]
+    shared = details["full_shared_index"].get("index")
+    out = [
         *_path(details, "exact", rows),
         *_path(details, "index", rows),
         Figure(
@@ -380,7 +424,10 @@ def figures(details: dict[str, Any]) -> list[Figure]:
             "memory store p95 (embedding excluded)",
             details["writes"]["p95_ms"],
             "ms",
-            note=f"p50 {details['writes']['p50_ms']:.1f} ms; {details['writes']['writes']} writes",
+            note=f"p50 {details['writes']['p50_ms']:.1f} ms; {details['writes']['writes']} writes; "
+            f"its nearest-duplicate search alone p50 "
+            f"{details['writes']['dedupe_search_p50_ms']:.1f}, p95 "
+            f"{details['writes']['dedupe_search_p95_ms']:.1f} ms",
         ),
         Figure("bulk load (binary COPY)", load["rows_per_s"], "rows/s"),
         Figure(
@@ -390,11 +437,32 @@ def figures(details: dict[str, Any]) -> list[Figure]:
             note=f"{vector['bytes'] / 2**20:,.0f} MiB",
         ),
         Figure(
-            "HNSW build, halfvec",
-            half["build_seconds"],
+            "own HNSW indexes, build",
+            own["seconds"],
             "s",
-            note=f"{half['bytes'] / 2**20:,.0f} MiB; index-path recall@10 "
-            f"{half['recall_at_10'] or 0:.3f} (worst {half['worst_user_recall_at_10'] or 0:.2f}), "
-            f"p95 {half['p95_ms'] or 0:.1f} ms",
+            note=f"{own['indexes']} users' partial indexes, {own['bytes'] / 2**20:,.0f} MiB",
         ),
     ]
+    if shared is not None:
+        out.append(
+            Figure(
+                "index path through the shared index (before own indexes)",
+                shared["recall_at_10"],
+                "",
+                note=f"worst user {shared['worst_user_recall_at_10']:.2f}; "
+                f"p95 {shared['p95_ms']:.1f} ms, p50 {shared['p50_ms']:.1f} ms",
+            )
+        )
+    if half is not None:
+        out.append(
+            Figure(
+                "HNSW build, halfvec",
+                half["build_seconds"],
+                "s",
+                note=f"{half['bytes'] / 2**20:,.0f} MiB; shared-index recall@10 "
+                f"{half['recall_at_10'] or 0:.3f} "
+                f"(worst {half['worst_user_recall_at_10'] or 0:.2f}), "
+                f"p95 {half['p95_ms'] or 0:.1f} ms",
+            )
+        )
+    return out

@@ -219,6 +219,9 @@ class Settings(BaseModel):
     """Cosine similarity at or above which a write updates the nearest memory instead of adding one."""
     memory_exact_scan_max_rows: int = Field(10000, ge=0, alias="MEMORY_EXACT_SCAN_MAX_ROWS")
     """Recall scans a user's matching rows exactly up to this many; beyond, the HNSW index."""
+    memory_index_build_mb: int = Field(512, ge=64, le=65536, alias="MEMORY_INDEX_BUILD_MB")
+    """`maintenance_work_mem` (MB) a user's own HNSW index is built with: a graph that
+    does not fit builds far slower (about 4 KiB a row at 768 dimensions)."""
     memory_ef_search_max: int = Field(1000, ge=40, le=1000, alias="MEMORY_EF_SEARCH_MAX")
     """Before pgvector 0.8: highest `hnsw.ef_search` recall raises a query to (pgvector's
     maximum); past it, an exact scan."""

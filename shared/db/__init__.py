@@ -187,6 +187,34 @@ class Database:
         for callback in tx.after_commit:
             callback()
 
+    @contextmanager
+    def autocommit(self, timeout: float | None = None) -> Iterator[Tx]:
+        """A pooled connection whose every statement commits on its own, for what
+        PostgreSQL refuses inside a transaction (``CREATE INDEX CONCURRENTLY``);
+        ``timeout``: seconds a statement may take instead of the connection's own (an
+        index build outlasts it)."""
+        statements, features = self._checkout()
+        conn = statements.conn
+        broken = False
+        conn.autocommit = True
+        sock = getattr(conn, "_usock", None)  # pg8000's socket: its timeout is per read
+        before = sock.gettimeout() if sock is not None else None
+        if sock is not None and timeout is not None:
+            sock.settimeout(timeout)
+        try:
+            yield Tx(statements, features)
+        except BaseException as exc:
+            broken = _is_connection_error(exc)
+            raise
+        finally:
+            try:
+                conn.autocommit = False
+                if sock is not None:
+                    sock.settimeout(before)
+            except Exception:
+                broken = True
+            self._checkin(statements, broken)
+
     def close(self) -> None:
         while True:
             try:

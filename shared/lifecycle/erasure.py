@@ -4,7 +4,8 @@ Cloud Scheduler jobs and their pending outbox events.
 In order: their unfinished runs are cancelled (an executor stops after the step in
 flight); the accounting rows are anonymised (the ledger and the Stripe events keep
 their amounts under an opaque tombstone id, the payloads reduced); every other table's
-rows are deleted in small batches, children before parents; the ids of their events
+rows are deleted in small batches, children before parents (a user's own memory
+indexes are dropped first: their predicate names the user); the ids of their events
 are kept as bare keys (``retired_events``) so a late delivery of one recreates
 nothing; then the task's mirror jobs are deleted. Each step only finds what is left,
 so running it twice, or twice at once, erases once: the second run reports nothing
@@ -23,6 +24,7 @@ from shared.db import Tx, get_database
 from shared.errors import Conflict
 from shared.lifecycle import batches
 from shared.lifecycle.catalog import Scope, ident, scopes
+from shared.memory import user_index
 from shared.treasury.payloads import reduced
 
 log = logs.get(__name__)
@@ -65,6 +67,7 @@ def erase(user_id: str) -> Erasure:
         tasks = [str(r["id"]) for r in tx.all(_TASKS, (user_id,))]
         found = scopes(tx)
     report.anonymised = _anonymise(user_id)
+    user_index.drop(get_database(), user_id)
     for scope in reversed(found):  # children before the rows they reference
         if scope.table not in ANONYMISED:
             report.deleted[scope.table] = _delete(scope, user_id)

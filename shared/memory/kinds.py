@@ -24,6 +24,9 @@ class Kind:
     agent_scoped: bool  # duplicates are only looked for within the same agent
     category_column: str  # what the recall filter ``category`` matches
     live: str  # rows recall and dedupe see unless asked for everything
+    # The part of ``live`` that does not move with the clock: the predicate of the
+    # store's counting index (migration 0145); empty when every row is live.
+    lasting: str
 
     @property
     def select(self) -> str:
@@ -49,6 +52,7 @@ EPISODIC = Kind(
     agent_scoped=True,
     category_column="interaction_type",
     live="archived_at IS NULL",
+    lasting="archived_at IS NULL",
 )
 
 SEMANTIC = Kind(
@@ -64,6 +68,7 @@ SEMANTIC = Kind(
     agent_scoped=False,
     category_column="category",
     live="(valid_until IS NULL OR valid_until > now())",
+    lasting="valid_until IS NULL",
 )
 
 PROCEDURAL = Kind(
@@ -78,6 +83,7 @@ PROCEDURAL = Kind(
     agent_scoped=True,
     category_column="name",
     live="TRUE",
+    lasting="",
 )
 
 KINDS: dict[str, Kind] = {k.type: k for k in (EPISODIC, SEMANTIC, PROCEDURAL)}

@@ -163,8 +163,17 @@ def recall(
     )[0]
 
 
-def explain(user_id: str, query: str, *, type: str, limit: int = 10, **filters: Any) -> str:
-    """What recall would run for one store: the chosen strategy and PostgreSQL's plan."""
+def explain(
+    user_id: str,
+    query: str,
+    *,
+    type: str,
+    limit: int = 10,
+    analyze: bool = False,
+    **filters: Any,
+) -> str:
+    """What recall would run for one store: the chosen strategy and PostgreSQL's plan
+    (``analyze``: run, with what each step read and returned)."""
     _check(query, type, limit)
     vectors, _ = embed([query], "RETRIEVAL_QUERY")
     with get_database().transaction() as tx:
@@ -176,5 +185,6 @@ def explain(user_id: str, query: str, *, type: str, limit: int = 10, **filters: 
             get_model().embedding_model,
             Filters(**filters),
             limit,
+            analyze,
         )
     return f"strategy: {plan.strategy}; matching rows: {plan.matching}\n{text}"

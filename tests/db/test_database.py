@@ -221,3 +221,18 @@ def test_a_statement_whose_result_a_migration_changed_is_retryable_once(db: Data
             outcomes.append("retry")
     assert outcomes[-1] == [{"v": 1, "w": None}]
     assert outcomes.count("retry") <= len(pids)  # each stale connection fails once, then goes
+
+
+def test_a_vector_reaches_the_server_with_its_float4_values_unchanged(db: Database) -> None:
+    """Vectors go out as text with 9 significant digits: each float4 comes back the
+    same, tiny, huge and negative alike, and so does the same vector sent twice."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    values = (rng.standard_normal(768) * 10.0 ** rng.integers(-30, 30, 768)).astype(np.float32)
+    vector = Vector(values)
+    with db.transaction() as tx:
+        first = tx.scalar("SELECT %s::vector::real[]", (vector,))
+        again = tx.scalar("SELECT %s::vector::real[]", (vector,))
+    assert np.array_equal(np.array(first, dtype=np.float32), values)
+    assert again == first

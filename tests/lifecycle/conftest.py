@@ -140,6 +140,12 @@ def populate(api: Any, db: Database, user: str) -> dict[str, str]:
         _sql(db, sql, (user,))
     _sql(
         db,
+        "INSERT INTO memory_user_indexes (user_id, store, index_name, rows_at_build, "
+        "build_seconds) VALUES (%s, 'semantic_memories', 'none', 0, 0) RETURNING store",
+        (user,),
+    )
+    _sql(
+        db,
         "INSERT INTO memory_history (user_id, memory_type, memory_id, previous, reason) "
         "VALUES (%s, 'episodic', %s, '{}', 'merged') RETURNING id",
         (user, memory),

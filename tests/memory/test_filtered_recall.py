@@ -7,6 +7,7 @@ query than anything the small user owns, plus users with a modest share."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -15,21 +16,10 @@ from pgvector import Vector
 from shared.db import Database
 from shared.memory.recall import explain, recall
 from shared.memory.store import MemoryWrite, embed, store
-from shared.model import get_model
+from tests.memory.conftest import bulk, exact_top
 
 QUERY = "weekly newsletter about growth marketing for indie founders"
 CROWD, SMALL, CLOSE, FAR = "crowd", "small", "close-share", "far-share"
-
-
-def bulk(tx: Any, user: str, n: int, query: Vector, noise: float) -> None:
-    """``n`` rows for ``user`` near the query (per-dimension noise), in one statement."""
-    tx.execute(
-        "INSERT INTO episodic_memories (user_id, agent_id, content, content_hash, embedding, "
-        "embedding_model) SELECT %s, 'scribe_01', %s || ' row ' || g, %s || g, "
-        "(SELECT array_agg(x + (random() - 0.5) * %s + g * 0) "
-        " FROM unnest(%s::vector::real[]) x)::vector, %s FROM generate_series(1, %s) g",
-        (user, user, user, noise, query, get_model().embedding_model, n),
-    )
 
 
 @pytest.fixture(scope="module")
@@ -58,17 +48,6 @@ def table(db: Database) -> Vector:
         )
         tx.execute("ANALYZE episodic_memories")
     return query
-
-
-def exact_top(db: Database, user: str, query: Vector, k: int) -> list[str]:
-    with db.transaction() as tx:
-        tx.execute("SET LOCAL enable_indexscan = off")
-        rows = tx.all(
-            "SELECT id FROM episodic_memories WHERE user_id = %s "
-            "ORDER BY embedding <=> %s::vector, id LIMIT %s",
-            (user, query, k),
-        )
-    return [str(r["id"]) for r in rows]
 
 
 def test_a_plain_filtered_index_scan_loses_the_small_users_rows(
@@ -120,6 +99,30 @@ def test_the_index_scan_of_a_large_user_finds_its_nearest_best_first(
     assert similarities == sorted(similarities, reverse=True)
     exact = exact_top(db, CROWD, table, 10)
     assert len({str(r["id"]) for r in found} & set(exact)) >= 8
+
+
+def test_a_large_user_is_counted_only_as_far_as_the_choice_needs(
+    table: Vector, reconfigure: Any
+) -> None:
+    """The crowd owns 5,000 rows; past the threshold of 1,000 the strategy no longer
+    depends on how many more, so counting stops at the first row beyond it."""
+    reconfigure(MEMORY_EXACT_SCAN_MAX_ROWS="1000")
+    assert "matching rows: 1001\n" in explain(CROWD, QUERY, type="episodic")
+
+
+def test_the_exact_re_order_reads_every_candidate_of_the_index_scan(
+    db: Database, table: Vector, reconfigure: Any
+) -> None:
+    """The candidates come out of the index in relaxed order: all of them are sorted by
+    their exact distance, not just the first ``limit`` the index happened to yield
+    (PostgreSQL 17+ knows the CTE's rows come ordered by distance and would stop there)."""
+    if not db.features.iterative_scan:
+        pytest.skip("the re-order belongs to pgvector 0.8's iterative scan")
+    reconfigure(MEMORY_EXACT_SCAN_MAX_ROWS="1000")
+    text = explain(CROWD, QUERY, type="episodic", limit=10, analyze=True)
+    candidates = int(re.search(r"candidates=(\d+)", text).group(1))  # type: ignore[union-attr]
+    assert candidates > 10
+    assert re.search(rf"CTE Scan on candidates .*rows={candidates}(\.0+)? loops", text)
 
 
 def test_a_modest_share_gets_its_nearest_rows(
