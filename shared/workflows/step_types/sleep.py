@@ -32,7 +32,10 @@ class SleepConfig(ConfigModel):
         json_schema_extra={
             "oneOf": [
                 {"required": ["seconds"], "properties": {"seconds": {"type": "number"}}},
-                {"required": ["until"], "properties": {"until": {"type": "string"}}},
+                {
+                    "required": ["until"],
+                    "properties": {"until": {"type": "string", "maxLength": 200}},
+                },
             ]
         }
     )
