@@ -74,7 +74,7 @@ class Costs:
             dispatch_per_s=_figure(run, "event-dispatch", "event-dispatch, "),
             commits_per_s=_figure(run, "event-dispatch", "raw INSERT+COMMIT"),
             commits_per_event=float(details["write_transactions_per_event"]["handler"]),
-            recall_p95_ms=_figure(run, "memory-recall", "recall latency p95"),
+            recall_p95_ms=_figure(run, "memory-recall", "recall p95, all users"),
             evolve_overhead_ms=_figure(run, "evolve-overhead", "max iterations: time beyond"),
         )
 
@@ -172,7 +172,7 @@ metrics](logs.md) once real traffic arrives.
 | one event dispatched (one trigger, one run) | {per_event_ms} ms, {dispatch} events/s from one process | `event-dispatch` |
 | committed write transactions per dispatched event | {commits_per_event} | `event-dispatch` |
 | one connection's commits (INSERT + COMMIT, a WAL flush each) | {commits}/s | `event-dispatch` baseline |
-| memory recall, p95 over 100,000 memories | {recall} ms | `memory-recall` |
+| memory recall, p95 over 100,000 memories (all users) | {recall} ms | `memory-recall` |
 | the Evolver's own time per model call | {evolve} ms | `evolve-overhead` |
 
 ## Connections: instances x pool size
