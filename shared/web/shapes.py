@@ -30,14 +30,14 @@ NO_NUL = "^[^\\u0000]*$"
 class ResponseModel(BaseModel):
     """A response, or a part of one: exactly the keys it names."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class OpenResponse(BaseModel):
     """A response part whose keys are not ours to fix (a payload a user or a step
     type wrote): the named keys are typed, any other key is kept as it is."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 def optional_key(description: str | None = None, **kw: Any) -> Any:
