@@ -51,3 +51,15 @@ def test_loading_one_function_loads_no_heavy_library_and_no_other_function(
 ) -> None:
     others = sorted({m for n, m in main.HANDLERS.items() if n != entry_point})
     assert _loaded_after(f"import main; main.{entry_point}", [*HEAVY, *others]) == []
+
+
+# The Evolver and the agents are loaded by the step that calls them, not by loading a
+# function that only claims, hands off or delivers runs (their models cost ~100 ms).
+CALLED_ON_USE = ("shared.evolver.loop", "shared.workflows.agent_step", "shared.swarm.member")
+
+
+@pytest.mark.parametrize("entry_point", ["schedule_fire", "workflow_run", "event_dispatch"])
+def test_a_function_that_runs_workflows_loads_the_agents_only_when_a_step_calls_them(
+    entry_point: str,
+) -> None:
+    assert _loaded_after(f"import main; main.{entry_point}", list(CALLED_ON_USE)) == []

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from shared.db import Row
 from shared.memory.soul import current_soul
-from shared.swarm import decide, judging, members
+from shared.swarm import decide, members
 from shared.workflows.errors import StepFailed
 
 Strategy = Literal["vote", "best", "merge"]
@@ -51,6 +51,8 @@ def _judged(
 ) -> dict[str, Any]:
     """``best``: the highest critique score wins; ``merge``: the judge's combination,
     kept only when the critic scores it above the best member."""
+    from shared.swarm import judging  # the Evolver's critic: loaded on use
+
     scored = judging.scores(user_id, [(r["agent_id"], r["output"]) for r in ok])
     by_index = {r["member_index"]: s for r, s in zip(ok, scored, strict=True)}
     judge = {"calls": 0, "inputTokens": 0, "outputTokens": 0}
@@ -69,6 +71,8 @@ def _judged(
     if strategy == "best":
         return out
     others = [r["output"] for r in ok if r["member_index"] != winner]
+    from shared.swarm import judging
+
     merged = judging.merge(best["agent_id"], [best["output"], *others], current_soul(user_id))
     _add(judge, merged.usage)
     merge_record: dict[str, Any] = {"output": merged.output, "score": None, "kept": False}

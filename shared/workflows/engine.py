@@ -47,7 +47,6 @@ from shared.events.handlers import dispatch_listener
 from shared.events.triggers import RunStart
 from shared.logs import get
 from shared.rejections import record_rejection
-from shared.swarm import member
 from shared.swarm.members import Unit
 from shared.workflows import attempts, ended, flow, handoff, runs, step_types, store, waits
 
@@ -236,6 +235,8 @@ def deliver(data: Any, *, delivery_id: str | None = None) -> Delivered:
 
 
 def _deliver_member(unit: Unit) -> Delivered:
+    from shared.swarm import member  # with the agents it calls: not on every cold start
+
     if member.execute(unit) != "gone":
         return "executed"
     log.info("swarm member %s of run %s ended or is in other hands", unit.index, unit.run_id)

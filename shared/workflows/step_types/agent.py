@@ -22,7 +22,6 @@ from shared.events import causation
 from shared.logs import get
 from shared.swarm import pools, queueing
 from shared.workflows import runs
-from shared.workflows.agent_step import run_agent_step
 from shared.workflows.errors import StepFailed, StepWaits
 from shared.workflows.step_types.base import Refuse, RunContext, StepModel, StepType
 from shared.workflows.templating import render
@@ -73,6 +72,8 @@ class AgentType(StepType[AgentStep]):
             raise StepWaits(clock.now() + timedelta(seconds=SLOT_RECHECK_SECONDS))
         try:
             with causation.on_behalf_of_run(ctx.run_id, ctx.user_id):  # the events it causes
+                from shared.workflows.agent_step import run_agent_step  # the Evolver: on use
+
                 result = run_agent_step(
                     ctx.user_id,
                     agent_id,

@@ -26,7 +26,7 @@ from shared.agents.registry import agents, get_agent
 from shared.config import get_settings
 from shared.db import get_database
 from shared.events import outbox
-from shared.swarm import decide, member, members, queueing
+from shared.swarm import decide, members, queueing
 from shared.swarm.members import Planned, Unit
 from shared.swarm.outcome import decided
 from shared.workflows import handoff
@@ -136,6 +136,8 @@ class SwarmType(StepType[SwarmStep]):
             queue = handoff.get_run_queue()
             if queue is None:
                 units = [replace(unit, index=r["member_index"]) for r in rows]
+                from shared.swarm import member  # the agents it calls: on use
+
                 member.run_all(units, (deadline - clock.now()).total_seconds())
                 rows = members.of_step(unit)
             else:
