@@ -380,13 +380,7 @@ def event_dispatched(event: dict[str, Any]) -> int:
             log.info("workflow run %s resumed by event %s", run_id, event["eventId"])
             resumed.append(row)
     failed = _hand_off(queue, resumed, "going on with it here")
-    return len(resumed) - len(failed) + _each(failed, lambda run: _take_over(str(run["id"])))
-
-
-def _take_over(run_id: str) -> Row | None:
-    owner = _owner()
-    taken = runs.take_over(run_id, owner)
-    return _execute(taken, owner) if taken is not None else None
+    return len(resumed) - len(failed) + _each(failed, lambda run: resume(str(run["id"])))
 
 
 def _wake(run_id: str, now: datetime) -> Row | None:
