@@ -15,8 +15,10 @@ decided one after the other, each seeing what the other committed:
   its trigger data and input to the debouncing one, whose sleep starts again. The run
   that wakes after S seconds of quiet runs with the last event.
 - ``concurrency``: a run that would begin while N runs of its workflow and key are
-  running, sleeping or waiting stays ``queued``, held; when a run ends, the held runs
-  that now fit are started, highest ``priority`` first, then oldest (``release``)."""
+  running, sleeping or waiting, or queued ahead of it (higher ``priority``, then older)
+  and about to begin, stays ``queued``, held: places go in that order, not to whichever
+  executor arrives first. When a run ends, the held runs that now fit are started,
+  highest ``priority`` first, then oldest (``release``)."""
 
 from __future__ import annotations
 
@@ -114,10 +116,14 @@ def admit(tx: Tx, run: Row, *, locked: bool = False) -> bool:
     if not locked:
         _lock(tx, str(run["workflow_id"]))
     busy = tx.scalar(
-        "SELECT count(*) FROM workflow_runs WHERE workflow_id = %s "
-        f"AND flow_key IS NOT DISTINCT FROM %s AND id <> %s AND NOT {PENDING} "
-        "AND status IN ('running', 'sleeping', 'waiting')",
-        (run["workflow_id"], run.get("flow_key"), run["id"]),
+        "SELECT count(*) FROM workflow_runs o JOIN workflow_runs me ON me.id = %s "
+        "WHERE o.workflow_id = me.workflow_id AND o.flow_key IS NOT DISTINCT FROM me.flow_key "
+        "AND o.id <> me.id AND NOT (o.debouncing AND o.status = 'sleeping' "
+        "AND o.step_results = '[]'::jsonb) "
+        "AND (o.status IN ('running', 'sleeping', 'waiting') OR (o.status = 'queued' "
+        "AND NOT o.held AND (o.priority > me.priority OR (o.priority = me.priority "
+        "AND (o.started_at, o.id) < (me.started_at, me.id)))))",
+        (run["id"],),
     )
     if int(busy) < int(limit):
         return True

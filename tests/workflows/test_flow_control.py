@@ -99,8 +99,8 @@ def test_a_concurrency_limit_holds_the_second_of_two_racing_runs_until_the_first
     together(*(delivery(m) for m in messages))
 
     states = {run_id: status(alice, run_id)["status"] for run_id in ids}
-    assert sorted(states.values()) == ["queued", "sleeping"]
-    [held] = [run_id for run_id, s in states.items() if s == "queued"]
+    assert states == {ids[0]: "sleeping", ids[1]: "queued"}  # the place goes to the older
+    held = ids[1]
     with db.transaction() as tx:
         assert tx.scalar("SELECT held FROM workflow_runs WHERE id = %s", (held,)) is True
 
@@ -115,6 +115,20 @@ def test_a_concurrency_limit_holds_the_second_of_two_racing_runs_until_the_first
     assert released.attributes["runId"] == held
     hand_over(runner, released)
     assert status(alice, held)["status"] == "sleeping"
+
+
+def test_a_concurrency_place_goes_to_the_older_run_whichever_delivery_arrives_first(
+    alice: UserClient, published: FakePubSub, runner: Any
+) -> None:
+    wid = workflow(alice, NAP, {"concurrency": 1})
+    older, younger = start(wid, {})()["id"], start(wid, {})()["id"]
+    by_run = {m.attributes["runId"]: m for m in run_messages(published)}
+
+    hand_over(runner, by_run[younger])  # nothing runs, but an older run is about to
+    assert status(alice, younger)["status"] == "queued"
+    hand_over(runner, by_run[older])
+    assert status(alice, older)["status"] == "sleeping"
+    assert status(alice, younger)["status"] == "queued"
 
 
 def test_a_concurrency_key_limits_each_key_on_its_own(
