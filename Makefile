@@ -25,9 +25,13 @@ run: $(STAMP)
 	$(BIN)/segp serve
 
 # The console's browser tests drive Debian's chromium: .ci/chromium installs it when missing.
+# The suite's modules are spread over TEST_WORKERS processes (pytest-xdist, a module
+# stays on one worker), each with its own embedded PostgreSQL; TEST_WORKERS=0 runs it
+# in this process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
 	@.ci/chromium >/dev/null
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The modules that read the time, again: with the clock a year ahead (libfaketime,
 # Debian's `faketime`, installed when missing) and in a time zone with DST (.ci/clock-runs).

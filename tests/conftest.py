@@ -26,8 +26,25 @@ from tests.support.fake_gemini import fake_gemini, fake_gemini_server  # noqa: F
 ROOT = Path(__file__).resolve().parents[1]
 MAIN = str(ROOT / "main.py")
 JWT_SECRET = "test-secret-0123456789abcdef0123456789"
-TEMPLATE = "segp_template"
 EXTERNAL_URL = "SEGP_TEST_DATABASE_URL"
+# with the suite spread over worker processes (pytest-xdist, ``make test``), each
+# worker has its own server (embedded) or its own template (``SEGP_TEST_DATABASE_URL``)
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+TEMPLATE = f"segp_template_{WORKER}" if WORKER else "segp_template"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The leading process clears what a killed run left on an outside server, before
+    any worker creates its databases (the workers leave that to it)."""
+    url = os.environ.get(EXTERNAL_URL)
+    if url and not WORKER:
+        ExternalServer(url).cleanup()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    url = os.environ.get(EXTERNAL_URL)
+    if url and not WORKER:
+        ExternalServer(url).cleanup()
 
 
 @pytest.fixture(scope="session")
@@ -46,9 +63,7 @@ def pg_server(request: pytest.FixtureRequest) -> Iterator[Any]:
     if not url:
         yield request.getfixturevalue("embedded_server")
         return
-    server = ExternalServer(url)
-    yield server
-    server.cleanup()
+    yield ExternalServer(url)  # the leading process drops its databases (above)
 
 
 @pytest.fixture(scope="session")

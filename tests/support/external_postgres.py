@@ -5,7 +5,11 @@ pgserver's handle does, so ``shared.local.postgres.create_database`` works on it
 
 The role must be allowed to create databases. The databases it owns whose names are
 the suite's (``SUITE_DATABASES``; never the URL's own) are dropped when the session
-starts (a run that was killed leaves its databases behind) and when it ends."""
+starts (a run that was killed leaves its databases behind) and when it ends, by the
+process that leads the session (tests/conftest.py): with the suite spread over several worker
+processes, one worker's start must not drop what another created. Each worker makes
+its own template (``segp_template_<worker>``); a module's database is named after the
+module, and a module runs on one worker."""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from shared.db.connect import url_params
 
 # what tests/conftest.py and tests/db create: the template, a database per module
-SUITE_DATABASES = r"^(segp_template|t_.+|features_.+|m_.+)$"
+SUITE_DATABASES = r"^(segp_template.*|t_.+|features_.+|m_.+)$"
 
 
 def _quoted(name: str) -> str:
@@ -26,7 +30,6 @@ class ExternalServer:
     def __init__(self, url: str) -> None:
         self.url = url
         self._own = url_params(url)["database"]
-        self._drop_owned()
 
     def get_uri(self, database: str = "postgres") -> str:
         parts = urlsplit(self.url)
@@ -56,4 +59,5 @@ class ExternalServer:
             conn.close()
 
     def cleanup(self) -> None:
+        """Drop the suite's databases (the leading process calls this, ``tidy``)."""
         self._drop_owned()
