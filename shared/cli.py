@@ -10,7 +10,7 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM (a process manager, ``docker stop``, ``kill``) stops like Ctrl-C."""
+    """SIGTERM (a process manager, ``docker stop``, ``kill``) and SIGINT stop like Ctrl-C."""
     raise KeyboardInterrupt
 
 
@@ -62,7 +62,10 @@ def _serve(args: argparse.Namespace) -> int:
             f"scheduler: local clock calls /schedule-fire every minute ({settings.scheduler_mode} mode)"
         )
     sys.stdout.flush()
+    # SIGINT too: a process started in the background by a shell inherits SIGINT
+    # ignored, and Python then never turns it into KeyboardInterrupt
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         run_simple(
             "127.0.0.1",

@@ -284,12 +284,6 @@ _COUNT = (
 )
 
 
-_COUNT = (
-    "UPDATE event_triggers SET triggered_count = triggered_count + 1, "
-    "last_triggered_at = now() WHERE id = ANY(%s::uuid[]) AND user_id = %s"
-)
-
-
 def _count(tx: Tx, user_id: str, trigger_ids: list[str]) -> None:
     if trigger_ids:
         tx.execute(_COUNT, (trigger_ids, user_id))

@@ -56,9 +56,12 @@ def wait_healthy(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) 
     raise AssertionError("server did not become healthy")
 
 
-def serve(home: Path, port: int) -> subprocess.Popen[bytes]:
+def serve(home: Path, port: int, *, sigint_ignored: bool = False) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "shared.cli", "serve"]
+    if sigint_ignored:  # as a shell starts a background job: SIGINT ignored, inherited
+        command = ["/bin/sh", "-c", 'trap "" INT; exec "$0" "$@"', *command]
     return subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "serve"],
+        command,
         cwd=ROOT,
         env=env_for(home, port),
         stdout=subprocess.PIPE,
@@ -164,6 +167,21 @@ def test_sigterm_stops_the_server_and_its_embedded_postgres_cleanly(tmp_path: Pa
         out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, out.decode()
     assert "SEGP stopped" in out.decode()
+    assert gone(home), [p.pid for p in postgres_for(home)]
+
+
+def test_sigint_stops_a_server_started_with_sigint_ignored(tmp_path: Path) -> None:
+    """A shell starts a background job with SIGINT ignored, and Python then raises no
+    KeyboardInterrupt for it: the server installs its own handler, so Ctrl-C and
+    ``kill -INT`` stop it wherever it was started from."""
+    home, port = tmp_path / "home", free_port()
+    proc = serve(home, port, sigint_ignored=True)
+    try:
+        wait_healthy(port, proc)
+    finally:
+        out = stop(proc)
+    assert proc.returncode == 0, out
+    assert "SEGP stopped" in out
     assert gone(home), [p.pid for p in postgres_for(home)]
 
 
