@@ -33,18 +33,20 @@ WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 TEMPLATE = f"segp_template_{WORKER}" if WORKER else "segp_template"
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """The leading process clears what a killed run left on an outside server, before
-    any worker creates its databases (the workers leave that to it)."""
+def _tidy_outside_server() -> None:
+    """The leading process drops the suite's databases on an outside server, before
+    any worker creates its own and after every worker is done (workers never do)."""
     url = os.environ.get(EXTERNAL_URL)
     if url and not WORKER:
         ExternalServer(url).cleanup()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _tidy_outside_server()  # what a killed run left behind
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    url = os.environ.get(EXTERNAL_URL)
-    if url and not WORKER:
-        ExternalServer(url).cleanup()
+    _tidy_outside_server()
 
 
 @pytest.fixture(scope="session")

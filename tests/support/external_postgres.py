@@ -6,10 +6,10 @@ pgserver's handle does, so ``shared.local.postgres.create_database`` works on it
 The role must be allowed to create databases. The databases it owns whose names are
 the suite's (``SUITE_DATABASES``; never the URL's own) are dropped when the session
 starts (a run that was killed leaves its databases behind) and when it ends, by the
-process that leads the session (tests/conftest.py): with the suite spread over several worker
-processes, one worker's start must not drop what another created. Each worker makes
-its own template (``segp_template_<worker>``); a module's database is named after the
-module, and a module runs on one worker."""
+process that leads the session (tests/conftest.py): with the suite spread over several
+worker processes, one worker's start must not drop what another created. Each worker
+makes its own template (``segp_template_<worker>``); a module's database is named after
+the module, and a module runs on one worker."""
 
 from __future__ import annotations
 
@@ -59,5 +59,5 @@ class ExternalServer:
             conn.close()
 
     def cleanup(self) -> None:
-        """Drop the suite's databases (the leading process calls this, ``tidy``)."""
+        """Drop the suite's databases (the leading process of a session calls this)."""
         self._drop_owned()
