@@ -78,6 +78,11 @@ class Environment:
         shutil.rmtree(self.home, ignore_errors=True)
 
     def settings(self, url: str, **overrides: Any) -> Settings:
+        return Settings.model_validate(self.values(url, **overrides))
+
+    def values(self, url: str, **overrides: Any) -> dict[str, Any]:
+        """The settings' values, by variable name: what a worker process is configured
+        with (``Settings.model_validate``) to share this process's database and fakes."""
         values: dict[str, Any] = {
             "DATABASE_URL": url,
             "JWT_SECRET": JWT_SECRET,
@@ -87,7 +92,7 @@ class Environment:
             "LOG_LEVEL": "WARNING",
         }
         values.update(overrides)
-        return Settings.model_validate(values)
+        return values
 
     def database(self, name: str, **overrides: Any) -> tuple[Settings, Database]:
         """A fresh migrated database ``bench_<name>``, installed as the process's
