@@ -7,7 +7,9 @@ target, against a real database holding 10 triggers per user: one per event type
 no-op workflow (a single condition step that does not hold). The baseline is the raw
 rate of one ``INSERT`` + ``COMMIT`` per event into the same table, through the same
 connection pool, measured in alternating blocks with the handler so that drift on a
-shared machine hits both alike. The curve grows the table from 1k to 10k to 100k
+shared machine hits both alike. A third rate, a no-op CloudEvent function posted the
+same way, is what functions-framework and the test client cost alone: the most any
+function could reach here. The curve grows the table from 1k to 10k to 100k
 triggers (100, 1,000, 10,000 users) by bulk ``INSERT ... SELECT generate_series``."""
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import random
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from bench.environment import Environment
@@ -100,8 +103,17 @@ def cloud_event(user: str, event_type: str) -> tuple[dict[str, str], bytes]:
     return headers, json.dumps(data).encode()
 
 
+NOOP_FUNCTION = """import functions_framework
+
+
+@functions_framework.cloud_event
+def noop(cloud_event):
+    return None
+"""
+
+
 class Runner:
-    def __init__(self, db: Any, users: int, rng: random.Random) -> None:
+    def __init__(self, db: Any, users: int, rng: random.Random, home: Path) -> None:
         import functions_framework
 
         from bench.environment import ROOT
@@ -113,16 +125,22 @@ class Runner:
             target="event_dispatch", source=str(ROOT / "main.py")
         )
         self.client = app.test_client()
+        noop = home / "noop_function.py"
+        noop.write_text(NOOP_FUNCTION)
+        self.noop = functions_framework.create_app(  # type: ignore[no-untyped-call]
+            target="noop", source=str(noop)
+        ).test_client()
 
     def _pick(self) -> tuple[str, str]:
         user = _user(self.rng.randrange(self.users))
         return user, f"bench.e{self.rng.randrange(TRIGGERS_PER_USER)}"
 
-    def handler_block(self, count: int) -> float:
+    def handler_block(self, count: int, *, noop: bool = False) -> float:
         requests = [cloud_event(*self._pick()) for _ in range(count)]
+        client = self.noop if noop else self.client
         began = time.perf_counter()
         for headers, body in requests:
-            res = self.client.post("/", headers=headers, data=body)
+            res = client.post("/", headers=headers, data=body)
             if res.status_code >= 300:
                 raise RuntimeError(f"event-dispatch answered {res.status_code}: {res.data[:200]!r}")
         return time.perf_counter() - began
@@ -154,18 +172,21 @@ class Runner:
         third = self._xid()
         return (second - first - 1) / count, (third - second - 1) / count
 
-    def measure(self, events: int, progress: Progress, phase: str) -> tuple[float, float]:
-        """(handler events/s, baseline inserts/s), in alternating blocks."""
-        handler = baseline = 0.0
+    def measure(self, events: int, progress: Progress, phase: str) -> tuple[float, float, float]:
+        """(handler events/s, baseline inserts/s, no-op function events/s), in
+        alternating blocks."""
+        handler = baseline = noop = 0.0
         done = 0
         self.handler_block(5)  # warm: first request builds the app's caches
+        self.handler_block(5, noop=True)
         while done < events:
             n = min(BLOCK, events - done)
             baseline += self.baseline_block(n)
             handler += self.handler_block(n)
+            noop += self.handler_block(n, noop=True)
             done += n
             progress.step(phase, done, events)
-        return events / handler, events / baseline
+        return events / handler, events / baseline, events / noop
 
 
 def check_runs(db: Any, expected_at_least: int) -> int:
@@ -186,14 +207,16 @@ def run(env: Environment, progress: Progress, quick: bool = False) -> Outcome:
     curve_rate = Curve("event dispatch throughput", "triggers", "events/s")
     loaded = 0
     dispatched = 0
-    main: tuple[float, float] | None = None
+    main: tuple[float, float, float] | None = None
     for users in SIZES:
         progress.step(f"loading {users * TRIGGERS_PER_USER:,} triggers")
         load_users(db, loaded, users)
         loaded = users
-        runner = Runner(db, users, rng)
+        runner = Runner(db, users, rng, env.home)
         events = events_main if users == MAIN_USERS else events_curve
-        rate, base = runner.measure(events, progress, f"{users * TRIGGERS_PER_USER:,} triggers")
+        rate, base, noop = runner.measure(
+            events, progress, f"{users * TRIGGERS_PER_USER:,} triggers"
+        )
         dispatched += events + 5
         check_runs(db, dispatched)
         curve_ratio.points.append((users * TRIGGERS_PER_USER, rate / base))
@@ -203,11 +226,12 @@ def run(env: Environment, progress: Progress, quick: bool = False) -> Outcome:
             "events_per_s": round(rate, 1),
             "baseline_inserts_per_s": round(base, 1),
             "ratio": round(rate / base, 3),
+            "noop_function_events_per_s": round(noop, 1),
         }
         if users == MAIN_USERS:
-            main = (rate, base)
+            main = (rate, base, noop)
     assert main is not None
-    rate, base = main
+    rate, base, noop = main
     handler_writes, baseline_writes = runner.write_transactions_per_event()
     outcome.details["write_transactions_per_event"] = {
         "handler": handler_writes,
@@ -215,7 +239,23 @@ def run(env: Environment, progress: Progress, quick: bool = False) -> Outcome:
     }
     outcome.figures = [
         Figure("raw INSERT+COMMIT (baseline)", base, "ops/s"),
-        Figure("event-dispatch, 1,000 users x 10 triggers", rate, "events/s", baseline=base),
+        Figure(
+            "no-op CloudEvent function (framework and client alone)",
+            noop,
+            "events/s",
+            baseline=base,
+            note=f"{1000 / noop:.2f} ms a request, {noop / base:.2f}x the baseline",
+        ),
+        Figure(
+            "event-dispatch, 1,000 users x 10 triggers",
+            rate,
+            "events/s",
+            baseline=base,
+            note=(
+                f"{1000 / rate:.2f} ms an event: {1000 / rate - 1000 / noop:.2f} ms beyond "
+                f"the no-op function, against {1000 / base:.2f} ms for the baseline"
+            ),
+        ),
         Figure(
             "event-dispatch / baseline",
             rate / base,

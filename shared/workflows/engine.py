@@ -294,11 +294,19 @@ def resume(run_id: str) -> Row | None:
 
 def retry(user_id: str, run_id: str) -> Row:
     """Continue a failed run from its failed step (a new attempt of the same run): the
-    steps that succeeded keep their outputs and are not executed again."""
-    owner = _owner()
-    reopened = runs.reopen(user_id, run_id, owner)
+    steps that succeeded keep their outputs and are not executed again. With a runs
+    topic the run is handed off, as a new run is (its delivery takes it over, since
+    its lease ends at once), and returned ``running``; without one, or when the
+    hand-off fails, it is executed here."""
+    owner, queue = _owner(), handoff.get_run_queue()
+    reopened = runs.reopen(user_id, run_id, owner, keep=queue is None)
     log.info("workflow run %s retried from its failed step", reopened["id"])
-    return _execute(reopened, owner)
+    if queue is None:
+        return _execute(reopened, owner)
+    if not _hand_off(queue, [reopened], "going on with it here"):
+        return runs.get(user_id, run_id)
+    taken = runs.take_over(str(reopened["id"]), owner)
+    return _execute(taken, owner) if taken is not None else runs.get(user_id, run_id)
 
 
 POLL_SECONDS = (0.02, 0.05, 0.1, 0.2, 0.25)  # then every 0.25 s: short runs answer fast

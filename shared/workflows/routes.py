@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, SkipValidation
 from pydantic.json_schema import SkipJsonSchema
 
+from shared.db import Row
 from shared.errors import Invalid
 from shared.keyset import Cursor
 from shared.swarm import members
@@ -250,11 +251,16 @@ def run_workflow(ctx: Ctx) -> tuple[dict[str, Any], int]:
         idempotency_key=_idempotency_key(ctx, f"manual:{workflow_id}"),
         input=body.input,
     )
-    if query.wait is not None:
-        run = wait(ctx.user_id, str(run["id"]), query.wait)
+    return _answer(ctx.user_id, run, query.wait)
+
+
+def _answer(user_id: str, run: Row, seconds: float | None) -> tuple[dict[str, Any], int]:
+    """202 with a run not finished (after waiting up to ``seconds`` for it), 200 with
+    one that has: executed by this request (no hand-off), in time, or a repeat."""
+    if seconds is not None:
+        run = wait(user_id, str(run["id"]), seconds)
     if run["status"] in runs.UNFINISHED:  # a swarm step still out shows its members
         return {"success": True, "run": members.with_progress(run)}, 202
-    # finished already: executed by this request (no hand-off), in time, or a repeat
     return {"success": run["status"] == "succeeded", "run": run}, 200
 
 
@@ -320,14 +326,20 @@ def cancel_run(ctx: Ctx) -> dict[str, Any]:
 @router.route(
     "POST",
     "/api/workflow/run/<runId>/retry",
-    summary="Continue a failed run from its failed step, keeping the completed steps' outputs",
+    summary="Continue a failed run from its failed step, keeping the completed steps' "
+    "outputs: 202 with the run running, 200 with it once finished (?wait=S waits up to S "
+    "seconds for that)",
+    query=RunWait,
     response=RunResult,
+    status=202,
+    also=((200, "The run has finished (within ?wait); success is whether it succeeded"),),
     errors=(409,),
     tag=TAG,
 )
-def retry_run(ctx: Ctx) -> dict[str, Any]:
+def retry_run(ctx: Ctx) -> tuple[dict[str, Any], int]:
+    query: RunWait = ctx.query
     run = retry(ctx.user_id, ctx.params["runId"])
-    return {"success": run["status"] == "succeeded", "run": run}
+    return _answer(ctx.user_id, run, query.wait)
 
 
 @router.route(

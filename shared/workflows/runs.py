@@ -509,9 +509,10 @@ def record_cancelled(run_id: str, step_results: list[dict[str, Any]]) -> Row | N
         )
 
 
-def reopen(user_id: str, run_id: str, owner: str) -> Row:
-    """A failed run made to continue from its failed step, leased to ``owner``: the
-    results before that step are kept, the rest dropped. 409 unless it failed."""
+def reopen(user_id: str, run_id: str, owner: str, *, keep: bool = True) -> Row:
+    """A failed run made to continue from its failed step, leased to ``owner`` (with
+    ``keep`` False, for its hand-off to take over: see ``lease_again``): the results
+    before that step are kept, the rest dropped. 409 unless it failed."""
     run_id = parse_id(run_id, "run")
     with get_database().transaction() as tx:
         run = tx.one(
@@ -528,7 +529,7 @@ def reopen(user_id: str, run_id: str, owner: str) -> Row:
             if result.get("status") != "succeeded":
                 break
             kept.append(result)
-        return lease_again(tx, run_id, owner, kept)
+        return lease_again(tx, run_id, owner, kept, keep=keep)
 
 
 def page(

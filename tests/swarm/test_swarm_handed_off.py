@@ -255,8 +255,11 @@ def test_a_retried_swarm_gives_its_failed_members_another_go(swarming: Swarming)
     assert swarming.run(run_id)["status"] == "failed"
 
     retried = swarming.user.post(f"/api/workflow/run/{run_id}/retry")
-    assert retried.status_code == 200, retried.get_json()
-    assert retried.get_json()["run"]["status"] == "sleeping"
+    assert retried.status_code == 202, retried.get_json()  # handed off, not executed here
+    assert retried.get_json()["run"]["status"] == "running"
+    [handed] = run_messages(swarming.bus)
+    swarming.deliver(handed)  # the run's delivery hands the failed members off again
+    assert swarming.run(run_id)["status"] == "sleeping"
     swarming.model.script_json(draft("Alpha"), times=3)
     swarming.deliver(*sorted(run_messages(swarming.bus), key=lambda m: m.attributes["member"]))
 

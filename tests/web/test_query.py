@@ -32,10 +32,23 @@ def _path(route: Route, objects: Objects) -> str:
 
 
 def call(user: UserClient, route: Route, path: str, **kw: Any) -> Any:
-    """The route called as it is meant to be (a POST with an empty JSON body)."""
+    """The route called as it is meant to be (a POST with an empty JSON body); a retry
+    of a run of its own that failed."""
     if route.method == "GET":
         return user.get(path, **kw)
+    if route.path.endswith("/retry"):
+        path = f"/api/workflow/run/{_failed_run(user)}/retry"
     return user.post(path, json={}, **kw)
+
+
+def _failed_run(user: UserClient) -> str:
+    """A run whose one step fails at once, and again each time it is retried (its URL
+    is refused before anything is sent)."""
+    steps = [{"id": "refused", "type": "http", "config": {"url": "http://10.255.255.1/"}}]
+    res = user.post("/api/workflow", json={"name": "fails", "steps": steps})
+    run = user.post(f"/api/workflow/{res.get_json()['workflow']['id']}/run", json={})
+    assert run.get_json()["run"]["status"] == "failed", run.get_json()
+    return str(run.get_json()["run"]["id"])
 
 
 def bad_value(schema: dict[str, Any]) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -68,6 +70,27 @@ def hand_over(runner: Any, message: Published) -> Any:
     res = deliver(runner, message)
     assert 200 <= res.status_code < 300, res.data
     return res
+
+
+@contextmanager
+def workflow_run_instance(runner: Any, published: FakePubSub) -> Iterator[None]:
+    """A ``workflow-run`` instance delivering each hand-off while the block runs (a
+    request waiting for its run, say)."""
+    stop = threading.Event()
+
+    def work() -> None:
+        while not stop.is_set():
+            for message in run_messages(published):
+                hand_over(runner, message)
+            stop.wait(0.05)
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        worker.join(10)
 
 
 def once(endpoint: Endpoint, key: str) -> list[dict[str, Any]]:
@@ -241,21 +264,9 @@ def test_wait_answers_200_with_the_run_once_it_finished_in_time(
     alice: UserClient, published: FakePubSub, runner: Any, endpoint: Endpoint
 ) -> None:
     wid = make_workflow(alice, once(endpoint, "waited"))
-    stop = threading.Event()
 
-    def workflow_run_instance() -> None:  # delivers the hand-off while the request waits
-        while not stop.is_set():
-            for message in run_messages(published):
-                hand_over(runner, message)
-            stop.wait(0.05)
-
-    worker = threading.Thread(target=workflow_run_instance, daemon=True)
-    worker.start()
-    try:
+    with workflow_run_instance(runner, published):
         res = start_run(alice, wid, "?wait=25")
-    finally:
-        stop.set()
-        worker.join(10)
 
     assert res.status_code == 200
     body = res.get_json()
@@ -498,3 +509,70 @@ def test_a_run_the_minute_job_cannot_hand_off_it_executes_itself(
 
     assert alice.get(f"/api/workflow/run/{run_id}").get_json()["status"] == "succeeded"
     assert calls(endpoint, "not-handed") == 1
+
+
+def _failed_then_fixed(
+    alice: UserClient, runner: Any, published: FakePubSub, endpoint: Endpoint, key: str
+) -> str:
+    """A run of [a step that succeeds, a step that fails once], failed, the failing
+    step's endpoint fixed since: its id."""
+    flaky = endpoint.serve(f"/{key}-flaky", b'{"answer": NaN}')  # JSON no database can store
+    steps = [
+        *once(endpoint, f"{key}-first"),
+        {"id": "flaky", "type": "http", "config": {"url": flaky}},
+    ]
+    run_id = start_run(alice, make_workflow(alice, steps)).get_json()["run"]["id"]
+    _delivered_until_idle(runner, published)
+    assert alice.get(f"/api/workflow/run/{run_id}").get_json()["status"] == "failed"
+    endpoint.serve(f"/{key}-flaky", b'{"answer": 42}')
+    return str(run_id)
+
+
+def test_a_retried_run_is_handed_off_answered_202_and_its_delivery_finishes_it(
+    alice: UserClient, published: FakePubSub, runner: Any, endpoint: Endpoint
+) -> None:
+    run_id = _failed_then_fixed(alice, runner, published, endpoint, "retried")
+
+    res = alice.post(f"/api/workflow/run/{run_id}/retry")
+
+    assert res.status_code == 202, res.get_json()
+    assert res.get_json()["run"]["status"] == "running"
+    assert calls(endpoint, "retried-flaky") == 1  # nothing ran in the request
+    [message] = run_messages(published)
+    assert json.loads(message.data) == {"runId": run_id, "userId": "alice"}
+    hand_over(runner, message)
+    run = alice.get(f"/api/workflow/run/{run_id}").get_json()
+    assert run["status"] == "succeeded"
+    assert (calls(endpoint, "retried-first"), calls(endpoint, "retried-flaky")) == (1, 2)
+    hand_over(runner, message)  # a redelivery runs nothing
+    assert (calls(endpoint, "retried-first"), calls(endpoint, "retried-flaky")) == (1, 2)
+
+
+def test_a_retry_whose_hand_off_fails_is_executed_by_the_request(
+    alice: UserClient, published: FakePubSub, runner: Any, endpoint: Endpoint
+) -> None:
+    import grpc
+
+    run_id = _failed_then_fixed(alice, runner, published, endpoint, "retried-here")
+    published.publisher.fail_code = grpc.StatusCode.INVALID_ARGUMENT
+    try:
+        res = alice.post(f"/api/workflow/run/{run_id}/retry")
+    finally:
+        published.publisher.fail_code = None
+
+    assert res.status_code == 200, res.get_json()
+    assert res.get_json()["success"] is True
+    assert res.get_json()["run"]["status"] == "succeeded"
+    assert calls(endpoint, "retried-here-flaky") == 2
+
+
+def test_a_retry_with_wait_answers_200_once_its_delivery_finished_it(
+    alice: UserClient, published: FakePubSub, runner: Any, endpoint: Endpoint
+) -> None:
+    run_id = _failed_then_fixed(alice, runner, published, endpoint, "retried-wait")
+
+    with workflow_run_instance(runner, published):
+        res = alice.post(f"/api/workflow/run/{run_id}/retry?wait=25")
+
+    assert res.status_code == 200, res.get_json()
+    assert res.get_json()["run"]["status"] == "succeeded"

@@ -249,7 +249,7 @@ def test_a_run_whose_wait_timed_out_waits_again_when_retried(
     fixed_clock.advance(timedelta(seconds=61))
     tick()
     res = alice.post(f"/api/workflow/run/{run['id']}/retry")
-    assert res.status_code == 200, res.get_json()
+    assert res.status_code == 202, res.get_json()  # not finished: it waits again
     retried = res.get_json()["run"]
     assert (retried["status"], retried["error"]) == ("waiting", None)
     [waiting] = retried["step_results"]

@@ -1,7 +1,7 @@
 // One run: what its status means, retry (a failed run) and cancel (one not ended), and
 // its timeline of steps: each on a bar placed in the run's time, with its attempts,
 // what it sleeps or waits for, a swarm's members and decision, its input and output.
-import { get, post } from "../api.js";
+import { followRun, get, post } from "../api.js";
 import { action, badge, between, disclose, duration, h, json, kv, poll, refresh, table, when } from "../ui.js";
 import { workflowName, workflowsById } from "./shared.js";
 
@@ -65,9 +65,14 @@ function header(run, workflows, reload) {
     reload();
     return `${verb}: run is ${result.run.status}`;
   };
+  // a retried run is handed off (202, running): follow it as Run now does
+  const retried = async () => {
+    const result = await post(`workflow/run/${run.id}/retry`);
+    return { ...result, run: await followRun(result.run) };
+  };
   const actions = [];
   if (run.status === "failed") {
-    actions.push(action("Retry from the failed step", () => post(`workflow/run/${run.id}/retry`), { describe: then("Retried") }));
+    actions.push(action("Retry from the failed step", retried, { describe: then("Retried") }));
   }
   if (UNFINISHED.includes(run.status)) {
     actions.push(action("Cancel run", () => post(`workflow/run/${run.id}/cancel`), { secondary: true, describe: then("Cancelled") }));
