@@ -256,7 +256,12 @@ def overrides(plan: Plan) -> dict[str, str]:
     """The server settings an index scan of ``plan`` runs with (none for an exact one)."""
     if plan.exact:
         return {}
-    values = {"hnsw.ef_search": str(plan.ef_search)}
+    # A statement prepared on the connection gets a generic plan after five runs when
+    # that looks no dearer, and a generic plan cannot use a user's own partial index
+    # (``user_id = $1`` does not imply its ``user_id = '<user>'``): it would walk the
+    # shared index instead, several times slower. Each index search is planned for its
+    # own values.
+    values = {"plan_cache_mode": "force_custom_plan", "hnsw.ef_search": str(plan.ef_search)}
     if plan.iterative:
         values["hnsw.iterative_scan"] = "relaxed_order"
         values["hnsw.max_scan_tuples"] = str(plan.max_scan_tuples)

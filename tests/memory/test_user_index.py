@@ -12,6 +12,7 @@ from pgvector import Vector
 from shared.db import Database
 from shared.memory.kinds import kind_of
 from shared.memory.recall import explain, recall
+from shared.memory.search import Filters, nearest
 from shared.memory.store import embed
 from shared.memory.sweep import consolidate_requested
 from shared.memory.user_index import drop, ensure, index_name
@@ -96,6 +97,23 @@ def test_recall_of_the_user_searches_their_own_index(
     assert similarities == sorted(similarities, reverse=True)
     exact = exact_top(db, LARGE, table, 10)
     assert len({str(r["id"]) for r in found} & set(exact)) >= 9
+
+
+def test_every_search_of_the_user_uses_their_own_index_however_often_it_runs(
+    db: Database, table: Vector, threshold: int
+) -> None:
+    """The search is a statement prepared on the connection: after five runs PostgreSQL
+    may plan it generically, and a generic plan cannot use a partial index."""
+    from shared.model import get_model
+
+    ensure(db, LARGE)
+    name = index_name(EPISODIC, LARGE)
+    model = get_model().embedding_model
+    with db.transaction() as tx:  # one connection, one prepared statement, scans counted
+        for _ in range(12):
+            assert len(nearest(tx, EPISODIC, LARGE, table, model, Filters(), 10)) == 10
+        scans = tx.scalar("SELECT pg_stat_get_xact_numscans(to_regclass(%s))", (name,))
+    assert scans == 12
 
 
 def test_another_users_recall_does_not_use_it(db: Database, table: Vector, threshold: int) -> None:
