@@ -127,7 +127,13 @@ def test_a_failing_step_fails_its_run_and_skips_the_rest(
         alice,
         [
             {"id": "ok", "type": "http", "config": {"method": "GET", "url": endpoint.url("/a")}},
-            {"id": "boom", "type": "http", "config": {"url": endpoint.url("/status?code=500")}},
+            # not retried: this is about the run failing (retries: test_retries_and_sleep.py)
+            {
+                "id": "boom",
+                "type": "http",
+                "retries": 0,
+                "config": {"url": endpoint.url("/status?code=500")},
+            },
             {"id": "never", "type": "http", "config": {"url": endpoint.url("/never")}},
         ],
     )
@@ -151,7 +157,15 @@ def test_a_failing_step_fails_its_run_and_skips_the_rest(
 
 def test_a_failed_run_does_not_affect_other_runs(alice: UserClient, endpoint: Endpoint) -> None:
     failing = _workflow(
-        alice, [{"id": "boom", "type": "http", "config": {"url": endpoint.url("/status?code=503")}}]
+        alice,
+        [
+            {
+                "id": "boom",
+                "type": "http",
+                "retries": 0,  # failing at once: this is about the other runs
+                "config": {"url": endpoint.url("/status?code=503")},
+            }
+        ],
     )
     healthy = _workflow(alice, [_emit("e", {})])
     assert execute_workflow(failing, "alice", {}, "manual")["status"] == "failed"
